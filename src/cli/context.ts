@@ -1,0 +1,11 @@
+/** Global flags, parsed once before the verb (runc/crun order: `pelagos --root X create ...`). */
+import type { ConsolaInstance } from "consola";
+
+export type Context = {
+  root: string;
+  rootGiven: boolean;
+  logFile?: string;
+  logFormat: "text" | "json";
+  debug: boolean;
+  log: ConsolaInstance;
+};

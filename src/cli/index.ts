@@ -1,0 +1,16 @@
+/** The command table. Commands load lazily: only the chosen one is imported. */
+import { defineCommand, lazy } from "./command.ts";
+
+export const root = defineCommand({
+  meta: { name: "pelagos", description: "A fast, daemonless Linux container runtime" },
+  args: {
+    root: { type: "string", description: "Runtime state directory (default /run/pelagos)" },
+    log: { type: "string", description: "Write log lines to FILE" },
+    "log-format": { type: "string", description: "Log format: text or json" },
+    debug: { type: "boolean", description: "Log debug messages" },
+    version: { type: "boolean", alias: "v", description: "Print the version" },
+  },
+  subCommands: {
+    version: lazy(() => import("./version.ts")),
+  },
+});

@@ -1,0 +1,51 @@
+/**
+ * One consola instance, built from --log, --log-format and --debug. Errors are
+ * printed once, by main.ts, as `pelagos: error: …` on stderr, and as a JSON
+ * line ({level, msg, time}, the keys runc and crun write) to --log when the
+ * format is json, so containerd and podman can read them.
+ */
+import { createConsola, type ConsolaInstance, LogLevels } from "consola";
+import { appendFileSync } from "node:fs";
+import type { Context } from "../cli/context.ts";
+
+export function createLogger(o: { file?: string; format: "text" | "json"; debug: boolean }): ConsolaInstance {
+  const level = o.debug ? LogLevels.debug : LogLevels.warn;
+  return createConsola({
+    level,
+    reporters: [
+      {
+        log(obj) {
+          const msg = obj.args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ");
+          const lvl = obj.type === "log" ? "info" : obj.type;
+          if (o.file) {
+            const line =
+              o.format === "json"
+                ? `${JSON.stringify({ level: lvl, msg, time: new Date().toISOString() })}\n`
+                : `${new Date().toISOString()} ${lvl}: ${msg}\n`;
+            try {
+              appendFileSync(o.file, line);
+            } catch {
+              process.stderr.write(`pelagos: ${lvl}: ${msg}\n`);
+            }
+          } else process.stderr.write(`pelagos: ${lvl}: ${msg}\n`);
+        },
+      },
+    ],
+  });
+}
+
+export function logError(ctx: Context, message: string, details?: Record<string, unknown>): void {
+  const extra = details?.cleanupErrors ? `\n  while cleaning up: ${(details.cleanupErrors as string[]).join("; ")}` : "";
+  process.stderr.write(`pelagos: error: ${message}${extra}\n`);
+  if (ctx.logFile) {
+    const line =
+      ctx.logFormat === "json"
+        ? `${JSON.stringify({ level: "error", msg: message, time: new Date().toISOString() })}\n`
+        : `${new Date().toISOString()} error: ${message}\n`;
+    try {
+      appendFileSync(ctx.logFile, line);
+    } catch {
+      /* stderr already has it */
+    }
+  }
+}

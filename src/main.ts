@@ -1,0 +1,131 @@
+/**
+ * Entry point: global flags → context → command → exit status. The only
+ * place that reports an error to the user and the only process.exit.
+ */
+import { renderUsage } from "citty";
+import type { CommandDef } from "citty";
+import { PelagosError } from "./errors.ts";
+import { SysError } from "../ffi/errno.ts";
+import { parseFlags } from "./cli/argv.ts";
+import type { Command } from "./cli/command.ts";
+import type { Context } from "./cli/context.ts";
+import { root as rootCommand } from "./cli/index.ts";
+import { createLogger, logError } from "./log/logger.ts";
+
+import { VERSION } from "./version.ts";
+
+const GLOBAL_FLAGS = new Set(["--root", "--log", "--log-format", "--debug", "--systemd-cgroup"]);
+
+function splitGlobals(argv: string[]): { globals: string[]; rest: string[] } {
+  const globals: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    const key = a.split("=")[0]!;
+    if (!GLOBAL_FLAGS.has(key)) break;
+    globals.push(a);
+    if (!a.includes("=") && key !== "--debug" && key !== "--systemd-cgroup") globals.push(argv[++i] ?? "");
+    i++;
+  }
+  return { globals, rest: argv.slice(i) };
+}
+
+async function usage(cmd: Command, parent?: Command): Promise<string> {
+  return renderUsage(cmd as unknown as CommandDef, parent as unknown as CommandDef);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { globals, rest } = splitGlobals(argv);
+  const g = parseFlags(globals, {
+    root: { type: "string" },
+    log: { type: "string" },
+    "log-format": { type: "string" },
+    debug: { type: "boolean" },
+    "systemd-cgroup": { type: "boolean" },
+  });
+  const logFormat = (g.flags["log-format"] as string | undefined) ?? "text";
+  if (logFormat !== "text" && logFormat !== "json") {
+    console.error(`pelagos: error: Invalid --log-format "${logFormat}": expected text or json`);
+    return 125;
+  }
+  const ctx: Context = {
+    root: (g.flags.root as string | undefined) ?? "/run/pelagos",
+    rootGiven: g.flags.root !== undefined,
+    logFile: g.flags.log as string | undefined,
+    logFormat,
+    debug: g.flags.debug === true,
+    log: createLogger({ file: g.flags.log as string | undefined, format: logFormat, debug: g.flags.debug === true }),
+  };
+  if (g.flags["systemd-cgroup"] === true) ctx.log.debug("--systemd-cgroup given: pelagos manages cgroupfs directly");
+
+  // Walk to the subcommand.
+  let cmd: Command = rootCommand;
+  let parent: Command | undefined;
+  let args = rest;
+  while (cmd.subCommands && args.length > 0 && !args[0]!.startsWith("-")) {
+    const load = cmd.subCommands[args[0]!];
+    if (!load) {
+      if (cmd.run) break;
+      console.error(`pelagos: error: Unknown command "${args[0]}"${cmd === rootCommand ? "" : ` for "${cmd.meta.name}"`}`);
+      console.error(`Run 'pelagos ${cmd === rootCommand ? "" : `${cmd.meta.name} `}--help' for usage`);
+      return 125;
+    }
+    parent = cmd;
+    cmd = await load();
+    args = args.slice(1);
+  }
+  // --help and --version (only before a trailing command's program arguments)
+  const own = cmd.trailing ? args.slice(0, firstPositional(args, cmd)) : args;
+  if (own.includes("--help") || own.includes("-h") || (!cmd.run && args.length === 0)) {
+    console.log(await usage(cmd, parent));
+    return cmd.run || args.length === 0 ? 0 : 125;
+  }
+  if (cmd === rootCommand && (own.includes("--version") || own.includes("-v"))) {
+    console.log(`pelagos version ${VERSION}`);
+    return 0;
+  }
+  if (!cmd.run) {
+    console.error(`pelagos: error: Unknown command "${args[0]}"`);
+    return 125;
+  }
+  try {
+    const parsed = parseFlags(args, cmd.args ?? {}, { stopAtPositional: cmd.trailing });
+    return (await cmd.run(parsed, ctx)) ?? 0;
+  } catch (e) {
+    return reportError(e, ctx);
+  }
+}
+
+function firstPositional(args: string[], cmd: Command): number {
+  const defs = cmd.args ?? {};
+  const valued = new Set<string>();
+  for (const [name, d] of Object.entries(defs)) {
+    if ((d as { type: string }).type !== "string") continue;
+    valued.add(`--${name}`);
+    const al = (d as { alias?: string | string[] }).alias;
+    for (const a of al === undefined ? [] : Array.isArray(al) ? al : [al]) valued.add(a.length === 1 ? `-${a}` : `--${a}`);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") return i;
+    if (!a.startsWith("-")) return i;
+    if (valued.has(a)) i++;
+  }
+  return args.length;
+}
+
+function reportError(e: unknown, ctx: Context): number {
+  if (e instanceof PelagosError) {
+    logError(ctx, e.message, e.details);
+    return e.exitCode;
+  }
+  if (e instanceof SysError) {
+    logError(ctx, e.message);
+    return 125;
+  }
+  logError(ctx, `Internal error: ${(e as Error)?.stack ?? String(e)}`);
+  return 125;
+}
+
+const code = await main(process.argv.slice(2));
+process.exit(code);
