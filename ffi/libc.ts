@@ -47,7 +47,7 @@ export function rawSyscall(nr: number, a = 0, b = 0, c = 0, d = 0, e = 0, f = 0)
 /** Address of a buffer's bytes, for passing to a system call. The caller keeps the buffer alive. */
 export function addr(buf: ArrayBufferView): number {
   if (buf.byteLength === 0) return 0;
-  return ptr(buf) as unknown as number;
+  return ptr(buf as Uint8Array) as unknown as number;
 }
 
 export { toArrayBuffer };

@@ -13,7 +13,8 @@
  *
  * File descriptors on entry:
  *   0,1,2  stdio for the container
- *   3      sync socket to the runtime (stream socketpair, 16-byte messages)
+ *   3      sync socket to the runtime (stream socketpair, 16-byte messages);
+ *          OP_MOVE_SYNC may move it
  *   4      the plan (a memfd), mapped private and relocated in place
  *
  * Messages to the runtime (struct msg): MSG_PID (the child's host pid),
@@ -146,6 +147,7 @@ enum {
   OP_DEATHSIG = 12, /* prctl(PR_SET_PDEATHSIG, a[0]) then exit if the parent already changed */
   OP_FORK_WAIT = 13,/* run ops a[0]..a[1]-1 in a forked child (a hook), wait for it, go on at op a[2] */
   OP_SEND_FD = 14,  /* sendmsg(slots[a[0]], SCM_RIGHTS slots[a[1]]) */
+  OP_MOVE_SYNC = 15,/* move the sync socket to fd a[0] (frees 3.. for preserved fds) */
 };
 
 enum { MSG_PID = 1, MSG_READY = 2, MSG_ERROR = 3, MSG_GO = 4 };
@@ -176,18 +178,18 @@ struct msg {
 
 #define TAG_PTR (1ull << 63)  /* a[i] = blob offset */
 #define TAG_SLOT (1ull << 62) /* a[i] = slot index */
-#define SYNC_FD 3
 #define PLAN_FD 4
-#define MAX_SLOTS 512
+#define MAX_SLOTS 1024
 
 static i32 slots[MAX_SLOTS];
+static i32 sync_fd = 3;
 static i32 last_child = -1;
 static u32 cur_step;
 static i32 is_child;
 
 static void send_msg(u32 type, u32 step, i32 value, i32 extra) {
   struct msg m = {type, step, value, extra};
-  sys6(NR_sendto, SYNC_FD, (i64)&m, sizeof m, 0x4000 /* MSG_NOSIGNAL */, 0, 0);
+  sys6(NR_sendto, sync_fd, (i64)&m, sizeof m, 0x4000 /* MSG_NOSIGNAL */, 0, 0);
 }
 
 __attribute__((noreturn)) static void die(u32 step, i32 err) {
@@ -207,7 +209,7 @@ static i64 arg(struct op *o, int i, u8 *blob) {
 static i32 wait_go(u32 step) {
   struct msg m;
   i64 n;
-  do n = sys3(NR_read, SYNC_FD, &m, sizeof m);
+  do n = sys3(NR_read, sync_fd, &m, sizeof m);
   while (n == -4);
   /* the runtime went away or said no: nothing may run */
   if (n != (i64)sizeof m || m.type != MSG_GO) sys1(NR_exit_group, 125);
@@ -303,7 +305,7 @@ static i64 run_ops(struct op *ops, u32 from, u32 to, u8 *blob) {
       if (len > 0 && o->a[2]) {
         u8 buf[4096];
         while (len > 0) {
-          i64 n = sys3(NR_read, SYNC_FD, buf, len < (i32)sizeof buf ? len : (i32)sizeof buf);
+          i64 n = sys3(NR_read, sync_fd, buf, len < (i32)sizeof buf ? len : (i32)sizeof buf);
           if (n <= 0) sys1(NR_exit_group, 125);
           sys3(NR_write, slots[o->a[1]], buf, n);
           len -= (i32)n;
@@ -354,8 +356,15 @@ static i64 run_ops(struct op *ops, u32 from, u32 to, u8 *blob) {
       sys1(NR_exit_group, err == 2 ? 127 : 126);
       break;
     }
+    case OP_MOVE_SYNC: {
+      i64 r = sys3(NR_dup3, sync_fd, (i64)o->a[0], 02000000 /* O_CLOEXEC */);
+      if (r < 0) die(o->step, (i32)-r);
+      sys1(NR_close, sync_fd);
+      sync_fd = (i32)o->a[0];
+      break;
+    }
     case OP_CLOSE_SYNC:
-      sys1(NR_close, SYNC_FD);
+      sys1(NR_close, sync_fd);
       break;
     case OP_JUMP: {
       i32 v = o->a[2] ? slots[o->a[0]] : 0;

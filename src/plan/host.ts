@@ -1,0 +1,12 @@
+/** Facts about the host the plan depends on, gathered once by the caller (I/O) and passed in (pure plans). */
+export type HostFacts = {
+  arch: "x64" | "arm64";
+  /** /proc/sys/kernel/cap_last_cap */
+  lastCap: number;
+  /** capabilities the runtime itself holds (its bounding set), by number */
+  ownCaps: number[];
+  /** "v2" pure unified; "hybrid" v1 controllers + cgroup2; "v1" */
+  cgroups: "v2" | "hybrid" | "v1";
+  /** pid of the runtime process (the trampoline checks its parent is still this one) */
+  pid: number;
+};

@@ -1,0 +1,328 @@
+/**
+ * (validated config, host facts) → the trampoline plan for a container's init.
+ *
+ * Order, and why:
+ *   T (trampoline, host side): parent-death signal, signal reset, join
+ *     namespaces given by path (user first), clone3 with the new ones.
+ *   C (the container's init):
+ *     1  user namespace: wait until the runtime wrote uid/gid maps
+ *     2  mounts: "/" private (so nothing propagates to the host), rootfs
+ *        bind, config mounts in order, devices, /dev symlinks — all resolved
+ *        inside the root before pivot_root, while host paths (bind sources)
+ *        are still reachable
+ *     3  hostname, loopback up
+ *     4  sync: runtime runs prestart/createRuntime/createContainer hooks
+ *     5  terminal: a pty from the container's devpts, master sent to the runtime
+ *     6  pivot_root; masked and read-only paths, sysctls, read-only root
+ *        (these need the container's own /proc and /sys)
+ *     7  oom_score_adj, rlimits (before capabilities are dropped)
+ *     8  sync "created" (OCI create stops here until `start`), startContainer hooks
+ *     9  session/tty, umask, groups/gid/uid, capabilities, cwd, fds, no_new_privs,
+ *        seccomp last (when no_new_privs is off, seccomp goes before the uid
+ *        change because loading it then needs CAP_SYS_ADMIN), execve
+ */
+import * as K from "../../ffi/consts.ts";
+import { syscallTable } from "../../ffi/syscalls.ts";
+import { ConfigError } from "../errors.ts";
+import type { OciConfig, OciHook } from "../oci/runtime/config.ts";
+import { Op, PlanBuilder } from "../spawn/plan-encode.ts";
+import { Emitter, type Slot } from "./emit.ts";
+import type { HostFacts } from "./host.ts";
+import { planNamespaces } from "./namespaces.ts";
+import { planMounts, planDevices, planMasked, planReadonly } from "./mounts.ts";
+import { planCredentials, execCandidates, planExec } from "./process.ts";
+
+export const Ready = { USERNS: 1, HOOKS: 2, CONSOLE: 3, CREATED: 4 } as const;
+
+export type LaunchRequest = {
+  config: OciConfig;
+  /** absolute host path of the root filesystem */
+  rootfs: string;
+  /** "run": the trampoline stays as the container's parent and mirrors its exit status */
+  mode: "run" | "create";
+  execFifo?: string;
+  /** fd (in the trampoline) of a socket to send the pty master on */
+  consoleFd?: number;
+  /** fds 3.. in the container, passed after the trampoline's own */
+  preserveFds: number;
+  firstPreservedFd: number;
+  seccomp?: { filter: Uint8Array; flags: number };
+  /** run prestart/createRuntime/createContainer hooks at the pre-pivot sync point */
+  runtimeHooks: boolean;
+  host: HostFacts;
+};
+
+export type Launch = {
+  mode: "run" | "create";
+  plan: Uint8Array;
+  steps: string[];
+  /** READY values the runtime will see, in order */
+  readies: number[];
+  cloneFlags: number;
+};
+
+export function planLaunch(req: LaunchRequest): Launch {
+  const { config } = req;
+  const proc = config.process;
+  if (!proc?.args?.length) throw new ConfigError("process.args", "a command to run is required");
+  const e = new Emitter(new PlanBuilder(), syscallTable(req.host.arch));
+  const b = e.b;
+  const ns = planNamespaces(config.linux?.namespaces);
+  const readies: number[] = [];
+  validateNamespaceUse(config, ns.has);
+
+  // ---- T: the trampoline, in the runtime's namespaces
+  b.step("watch the runtime process");
+  if (req.mode === "run") b.op(Op.DEATHSIG, [K.SIGKILL, req.host.pid]);
+  b.step("reset signal handlers");
+  b.op(Op.RESET_SIGNALS);
+  for (const j of ns.join) {
+    b.step(`join the ${j.type} namespace at ${j.path}`);
+    const fd = b.slot();
+    e.sys("openat", [K.AT_FDCWD, b.str(j.path), K.O_RDONLY | K.O_CLOEXEC, 0], { slot: fd });
+    e.sys("setns", [fd, j.flag]);
+    e.close(fd);
+  }
+  b.step("create the container process");
+  const cloneOp = b.op(Op.CLONE, [ns.clone, 0, 0, 0]);
+  const childStart = b.label();
+  b.target(cloneOp, 3, childStart);
+  b.op(Op.REPORT_PID);
+  b.op(Op.CLOSE_SYNC);
+  if (req.mode === "run") b.op(Op.WAIT_CHILD);
+  else b.op(Op.EXIT, [0]);
+
+  // ---- C: the container's init
+  b.here(childStart);
+  if (req.mode === "run") {
+    b.step("watch the parent process");
+    b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
+  }
+  if (ns.clone & K.CLONE_NEWUSER) {
+    b.step("wait for the user namespace mappings");
+    b.op(Op.READY, [Ready.USERNS]);
+    readies.push(Ready.USERNS);
+    b.step("become root in the user namespace");
+    e.sys("setresgid", [0, 0, 0]);
+    e.sys("setresuid", [0, 0, 0]);
+  }
+  b.step("set the umask for setup");
+  e.sys("umask", [0]);
+
+  let root: Slot | undefined;
+  const hasMountNs = ns.has.has("mount");
+  if (hasMountNs) {
+    const prop = config.linux?.rootfsPropagation ?? "";
+    b.step(`make "/" ${prop.includes("slave") || prop.includes("shared") ? "rslave" : "rprivate"}`);
+    e.sys("mount", [0, b.str("/"), 0, K.MS_REC | (prop.includes("slave") || prop.includes("shared") ? K.MS_SLAVE : K.MS_PRIVATE), 0]);
+    b.step(`bind the root filesystem ${req.rootfs}`);
+    e.sys("mount", [b.str(req.rootfs), b.str(req.rootfs), 0, K.MS_BIND | K.MS_REC, 0]);
+    root = b.slot();
+    e.sys("openat", [K.AT_FDCWD, b.str(req.rootfs), K.O_PATH | K.O_DIRECTORY | K.O_CLOEXEC, 0], { slot: root });
+    planMounts(e, root, config, req.host);
+    planDevices(e, root, config, { userns: (ns.clone & K.CLONE_NEWUSER) !== 0 });
+    const cwd = proc.cwd;
+    if (cwd && cwd !== "/") {
+      b.step(`create the working directory ${cwd}`);
+      e.mkdirAll(root, cwd);
+    }
+  }
+  let fifo: Slot | undefined;
+  if (req.mode === "create") {
+    if (!req.execFifo) throw new Error("create mode needs an exec fifo");
+    b.step("open the exec fifo");
+    fifo = b.slot();
+    e.sys("openat", [K.AT_FDCWD, b.str(req.execFifo), K.O_RDWR | K.O_CLOEXEC, 0], { slot: fifo });
+  }
+  if (config.hostname !== undefined) {
+    b.step(`set the hostname to "${config.hostname}"`);
+    const h = Buffer.from(config.hostname);
+    e.sys("sethostname", [b.bytes(h), h.length]);
+  }
+  if (config.domainname !== undefined) {
+    b.step(`set the domain name to "${config.domainname}"`);
+    const d = Buffer.from(config.domainname);
+    e.sys("setdomainname", [b.bytes(d), d.length]);
+  }
+  if (ns.clone & K.CLONE_NEWNET) {
+    b.step("bring up the loopback interface");
+    const s = b.slot();
+    e.sys("socket", [K.AF_INET, K.SOCK_DGRAM | K.SOCK_CLOEXEC, 0], { slot: s });
+    const ifr = new Uint8Array(40);
+    ifr.set(Buffer.from("lo"));
+    new DataView(ifr.buffer).setUint16(16, K.IFF_UP | K.IFF_LOOPBACK | K.IFF_RUNNING, true);
+    e.sys("ioctl", [s, K.SIOCSIFFLAGS, b.bytes(ifr)]);
+    e.close(s);
+  }
+  if (req.runtimeHooks) {
+    b.step("wait for the runtime hooks");
+    b.op(Op.READY, [Ready.HOOKS]);
+    readies.push(Ready.HOOKS);
+  }
+  let slave: Slot | undefined;
+  if (proc.terminal) {
+    if (req.consoleFd === undefined) throw new ConfigError("process.terminal", "a terminal needs --console-socket (or run -t)");
+    b.step("create the container's terminal");
+    const master = root
+      ? e.openat2(root, "dev/pts/ptmx", K.O_RDWR | K.O_NOCTTY, K.RESOLVE_IN_ROOT)
+      : (() => {
+          const s = b.slot();
+          e.sys("openat", [K.AT_FDCWD, b.str("/dev/ptmx"), K.O_RDWR | K.O_NOCTTY | K.O_CLOEXEC, 0], { slot: s });
+          return s;
+        })();
+    e.sys("ioctl", [master, K.TIOCSPTLCK, b.bytes(new Uint8Array(4))]);
+    slave = b.slot();
+    e.sys("ioctl", [master, K.TIOCGPTPEER, K.O_RDWR | K.O_NOCTTY | K.O_CLOEXEC], { slot: slave });
+    if (proc.consoleSize) {
+      const ws = new Uint8Array(8);
+      const dv = new DataView(ws.buffer);
+      dv.setUint16(0, proc.consoleSize.height, true);
+      dv.setUint16(2, proc.consoleSize.width, true);
+      e.sys("ioctl", [master, K.TIOCSWINSZ, b.bytes(ws)]);
+    }
+    b.step("send the terminal to the console socket");
+    const sock = b.slot();
+    e.sys("fcntl", [req.consoleFd, 1030 /* F_DUPFD_CLOEXEC */, 10], { slot: sock });
+    b.op(Op.SEND_FD, [sock, master]);
+    e.close(master);
+    e.close(sock);
+    b.step("wait for the runtime to take the terminal");
+    b.op(Op.READY, [Ready.CONSOLE]);
+    readies.push(Ready.CONSOLE);
+  }
+  if (hasMountNs && root) {
+    b.step("pivot_root into the root filesystem");
+    e.sys("fchdir", [root]);
+    e.sys("pivot_root", [b.str("."), b.str(".")]);
+    e.sys("umount2", [b.str("."), K.MNT_DETACH]);
+    e.sys("chdir", [b.str("/")]);
+    e.close(root);
+    const prop = config.linux?.rootfsPropagation;
+    if (prop) {
+      b.step(`make the root mount ${prop}`);
+      const flag = { shared: K.MS_SHARED, slave: K.MS_SLAVE, private: K.MS_PRIVATE, unbindable: K.MS_UNBINDABLE }[
+        prop.replace(/^r/, "") as "shared"
+      ];
+      e.sys("mount", [0, b.str("/"), 0, (prop.startsWith("r") ? K.MS_REC : 0) | flag, 0]);
+    }
+    planMasked(e, config.linux?.maskedPaths ?? []);
+    planReadonly(e, config.linux?.readonlyPaths ?? []);
+  } else if (config.root) {
+    b.step(`chroot into ${req.rootfs}`);
+    e.sys("chroot", [b.str(req.rootfs)]);
+    e.sys("chdir", [b.str("/")]);
+  }
+  for (const [key, value] of Object.entries(config.linux?.sysctl ?? {})) {
+    b.step(`set sysctl ${key}`);
+    e.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+  }
+  if (hasMountNs && config.root?.readonly) {
+    b.step("make the root filesystem read-only");
+    e.sys("mount_setattr", [K.AT_FDCWD, b.str("/"), 0, e.mountAttr(K.MOUNT_ATTR_RDONLY, 0, 0), 32]);
+  }
+  if (proc.oomScoreAdj !== undefined) {
+    b.step(`set oom_score_adj to ${proc.oomScoreAdj}`);
+    e.writeFile("/proc/self/oom_score_adj", String(proc.oomScoreAdj));
+  }
+  for (const rl of proc.rlimits ?? []) {
+    const res = K.RLIMIT[rl.type];
+    if (res === undefined) throw new ConfigError("process.rlimits", `unknown rlimit "${rl.type}"`);
+    b.step(`set ${rl.type}`);
+    e.sys("prlimit64", [0, res, b.words([clampU64(rl.soft), clampU64(rl.hard)]), 0]);
+  }
+
+  // sync "created": OCI create stops here; the runtime sends the hook state along
+  const startHooks = config.hooks?.startContainer ?? [];
+  const stateFd = startHooks.length > 0 ? b.slot() : undefined;
+  if (stateFd) {
+    b.step("prepare the state for startContainer hooks");
+    e.sys("memfd_create", [b.str("state"), 1 /* MFD_CLOEXEC */], { slot: stateFd });
+  }
+  b.step("report the container created");
+  b.op(Op.READY, [Ready.CREATED, stateFd?.slot ?? 0, stateFd ? 1 : 0]);
+  readies.push(Ready.CREATED);
+  if (fifo) {
+    b.step("wait for start");
+    b.op(Op.WAIT_FD, [fifo.slot]);
+    e.close(fifo);
+  }
+  startHooks.forEach((h, i) => planStartHook(e, h, i, stateFd!));
+
+  b.step("start a new session");
+  e.sys("setsid", []);
+  if (slave) {
+    b.step("make the terminal the controlling terminal");
+    for (const fd of [0, 1, 2]) e.sys("dup3", [slave, fd, 0]);
+    e.sys("ioctl", [0, K.TIOCSCTTY, 0]);
+    e.close(slave);
+  }
+  const nnp = proc.noNewPrivileges === true;
+  if (req.seccomp && !nnp) planSeccomp(e, req.seccomp);
+  planCredentials(e, proc, req.host);
+  if (proc.cwd) {
+    b.step(`change to the working directory ${proc.cwd}`);
+    e.sys("chdir", [b.str(proc.cwd)]);
+  }
+  if (req.preserveFds > 0) {
+    b.step("pass the preserved file descriptors");
+    b.op(Op.MOVE_SYNC, [1000]);
+    for (let i = 0; i < req.preserveFds; i++) e.sys("dup3", [req.firstPreservedFd + i, 3 + i, 0]);
+  }
+  b.step("close inherited file descriptors");
+  e.sys("close_range", [3 + req.preserveFds, 0xffffffff, K.CLOSE_RANGE_CLOEXEC]);
+  if (nnp) {
+    b.step("set no_new_privs");
+    e.sys("prctl", [K.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]);
+    if (req.seccomp) planSeccomp(e, req.seccomp);
+  }
+  planExec(e, proc.args[0]!, proc.args, proc.env ?? [], execCandidates(proc.args[0]!, proc.env ?? []));
+  return { mode: req.mode, plan: b.finish(), steps: b.steps, readies, cloneFlags: ns.clone };
+}
+
+function planSeccomp(e: Emitter, s: { filter: Uint8Array; flags: number }): void {
+  e.b.step("load the seccomp filter");
+  const filter = e.b.bytes(s.filter);
+  const prog = e.b.words([s.filter.length / 8, filter]);
+  e.sys("seccomp", [K.SECCOMP_SET_MODE_FILTER, s.flags, prog]);
+}
+
+function planStartHook(e: Emitter, h: OciHook, i: number, state: Slot): void {
+  const b = e.b;
+  b.step(`run startContainer hook ${i} (${h.path})`);
+  const fork = b.op(Op.FORK_WAIT, [0, 0, 0]);
+  const body = b.label(), end = b.label(), after = b.label();
+  b.target(fork, 0, body);
+  b.target(fork, 1, end);
+  b.target(fork, 2, after);
+  b.here(body);
+  e.sys("dup3", [state, 0, 0]);
+  e.sys("lseek", [0, 0, 0]);
+  planExec(e, h.path, h.args?.length ? h.args : [h.path], h.env ?? [], [h.path]);
+  b.here(end);
+  b.here(after);
+}
+
+function validateNamespaceUse(config: OciConfig, has: Set<string>): void {
+  if (config.hostname !== undefined && !has.has("uts"))
+    throw new ConfigError("hostname", "setting the hostname needs a uts namespace (it would rename the host)");
+  if (config.domainname !== undefined && !has.has("uts"))
+    throw new ConfigError("domainname", "setting the domain name needs a uts namespace");
+  if ((config.linux?.uidMappings?.length || config.linux?.gidMappings?.length) && !has.has("user"))
+    throw new ConfigError("linux.uidMappings", "uid/gid mappings need a user namespace");
+  for (const key of Object.keys(config.linux?.sysctl ?? {})) {
+    const path = `linux.sysctl.${key}`;
+    if (key.startsWith("net.")) {
+      if (!has.has("network")) throw new ConfigError(path, "network sysctls need a network namespace");
+    } else if (key.startsWith("kernel.shm") || key.startsWith("kernel.msg") || key === "kernel.sem" || key.startsWith("fs.mqueue.")) {
+      if (!has.has("ipc")) throw new ConfigError(path, "IPC sysctls need an ipc namespace");
+    } else if (key === "kernel.hostname" || key === "kernel.domainname") {
+      if (!has.has("uts")) throw new ConfigError(path, "this sysctl needs a uts namespace");
+    } else throw new ConfigError(path, `sysctl "${key}" is not namespaced: it would change the host`);
+  }
+}
+
+function clampU64(n: number): bigint {
+  if (n < 0) return 0xffffffffffffffffn;
+  if (!Number.isFinite(n) || n >= 1.8446744073709552e19) return 0xffffffffffffffffn;
+  return BigInt(Math.floor(n));
+}
