@@ -148,3 +148,66 @@ export function getpid(): number {
 export function setsidIfNeeded(): void {
   rawSyscall(T().setsid);
 }
+
+/** socket(AF_UNIX, SOCK_STREAM) connected to `path` (the OCI console socket). */
+export function connectUnix(path: string): number {
+  const fd = check(rawSyscall(T().socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
+  const sa = new Uint8Array(110);
+  new DataView(sa.buffer).setUint16(0, AF_UNIX, true);
+  const p = Buffer.from(path);
+  if (p.length >= 108) {
+    close(fd);
+    throw new SysError("connect", 36 /* ENAMETOOLONG */, path);
+  }
+  sa.set(p, 2);
+  const r = rawSyscall(T().connect, fd, addr(sa), 2 + p.length + 1);
+  if (r < 0) {
+    close(fd);
+    throw new SysError("connect", -r, path);
+  }
+  return fd;
+}
+
+/** Opens a fifo for writing without blocking: ENXIO means nobody holds it open for reading. */
+export function openFifoWriter(path: string): number {
+  return open(path, O_WRONLY | O_NONBLOCK);
+}
+
+export const RESOLVE_IN_ROOT = 0x10, RESOLVE_NO_MAGICLINKS = 2;
+/** openat2(dirfd, path, {flags, resolve: RESOLVE_IN_ROOT}): `path` cannot leave `dirfd`. */
+export function openInRoot(dirfd: number, path: string, flags: number): number {
+  const p = cstr(path);
+  const how = new BigUint64Array([BigInt(flags | O_CLOEXEC), 0n, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)]);
+  return check(rawSyscall(T().openat2, dirfd, addr(p), addr(how), 24), "openat2", path);
+}
+
+/** Reads a file inside a root filesystem, resolving symlinks inside it; undefined if absent. */
+export function readFileInRoot(rootfs: string, path: string): string | undefined {
+  const root = open(rootfs, O_PATH | O_DIRECTORY);
+  try {
+    let fd: number;
+    try {
+      fd = openInRoot(root, path, O_RDONLY);
+    } catch (e) {
+      if ((e as SysError).code === "ENOENT") return undefined;
+      throw e;
+    }
+    try {
+      const chunks: Uint8Array[] = [];
+      const buf = new Uint8Array(65536);
+      let total = 0;
+      for (;;) {
+        const n = read(fd, buf);
+        if (n === 0) break;
+        chunks.push(buf.slice(0, n));
+        total += n;
+        if (total > 16 << 20) throw new SysError("read", 27 /* EFBIG */, path);
+      }
+      return Buffer.concat(chunks).toString("utf8");
+    } finally {
+      close(fd);
+    }
+  } finally {
+    close(root);
+  }
+}

@@ -5,7 +5,6 @@
  * `multiple`, and commands that run a program stop at the first positional
  * (`pelagos run --rootfs r sh -c 'x'` passes `-c` to the program).
  */
-import type { ArgsDef } from "citty";
 import { UsageError } from "../errors.ts";
 
 export type FlagDef = {
@@ -23,7 +22,7 @@ export type Parsed = {
   positionals: string[];
 };
 
-export function parseFlags(argv: string[], defs: ArgsDef, opts: { stopAtPositional?: boolean } = {}): Parsed {
+export function parseFlags(argv: string[], defs: Record<string, FlagDef>, opts: { stopAtPositional?: boolean } = {}): Parsed {
   const byName = new Map<string, [string, FlagDef]>();
   for (const [name, raw] of Object.entries(defs)) {
     const def = raw as FlagDef;

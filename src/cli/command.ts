@@ -3,13 +3,13 @@
  * plus `run`, which gets strictly parsed flags (see argv.ts) and the global
  * context. `trailing` commands stop parsing flags at the first positional.
  */
-import type { ArgsDef } from "citty";
+import type { FlagDef } from "./argv.ts";
 import type { Context } from "./context.ts";
 import type { Parsed } from "./argv.ts";
 
 export type Command = {
   meta: { name: string; description: string; hidden?: boolean };
-  args?: ArgsDef;
+  args?: Record<string, FlagDef>;
   trailing?: boolean;
   subCommands?: Record<string, () => Promise<Command>>;
   /** Returns the process exit status (default 0). */

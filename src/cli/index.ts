@@ -11,6 +11,13 @@ export const root = defineCommand({
     version: { type: "boolean", alias: "v", description: "Print the version" },
   },
   subCommands: {
+    run: lazy(() => import("./run.ts")),
+    create: async () => (await import("./oci.ts")).create,
+    start: async () => (await import("./oci.ts")).start,
+    state: async () => (await import("./oci.ts")).state,
+    kill: async () => (await import("./oci.ts")).kill,
+    delete: async () => (await import("./oci.ts")).del,
+    list: async () => (await import("./oci.ts")).list,
     version: lazy(() => import("./version.ts")),
   },
 });

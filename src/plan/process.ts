@@ -55,8 +55,9 @@ export function planCredentials(e: Emitter, proc: OciProcess, host: HostFacts): 
   b.step("set capabilities");
   const eff = capMask(caps.effective, "process.capabilities.effective");
   const perm = capMask(caps.permitted, "process.capabilities.permitted");
-  const inh = capMask(caps.inheritable, "process.capabilities.inheritable");
   const amb = capMask(caps.ambient, "process.capabilities.ambient");
+  // the kernel raises an ambient capability only if it is permitted and inheritable
+  const inh = capMask(caps.inheritable, "process.capabilities.inheritable") | (amb & perm);
   const hdr = new Uint8Array(8);
   new DataView(hdr.buffer).setUint32(0, K.LINUX_CAPABILITY_VERSION_3, true);
   const data = new Uint8Array(24);
@@ -72,7 +73,7 @@ export function planCredentials(e: Emitter, proc: OciProcess, host: HostFacts): 
   b.step("set ambient capabilities");
   e.sys("prctl", [K.PR_CAP_AMBIENT, K.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0], { okErrno: 22 });
   for (let c = 0; c < K.CAPABILITIES.length; c++)
-    if (amb & (1n << BigInt(c))) e.sys("prctl", [K.PR_CAP_AMBIENT, K.PR_CAP_AMBIENT_RAISE, c, 0, 0]);
+    if (amb & perm & (1n << BigInt(c))) e.sys("prctl", [K.PR_CAP_AMBIENT, K.PR_CAP_AMBIENT_RAISE, c, 0, 0]);
 }
 
 /** Where execve looks for `name`: docker's rules (a path with "/" as given, else each $PATH entry). */

@@ -42,3 +42,21 @@ export type OciConfig = {
 export function parseConfig(raw: unknown): OciConfig {
   return raw as OciConfig;
 }
+import { readFileSync, realpathSync } from "node:fs";
+import { resolve } from "node:path";
+import { PelagosError } from "../../errors.ts";
+export function loadBundleConfig(bundleDir: string): { config: OciConfig; bundle: string } {
+  let bundle: string;
+  try {
+    bundle = realpathSync(resolve(bundleDir));
+  } catch {
+    throw new PelagosError("E_BUNDLE", `Cannot open bundle "${bundleDir}": no such directory`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(`${bundle}/config.json`, "utf8");
+  } catch {
+    throw new PelagosError("E_BUNDLE", `Cannot read "${bundle}/config.json": no such file`);
+  }
+  return { config: parseConfig(JSON.parse(text)), bundle };
+}

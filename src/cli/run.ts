@@ -1,0 +1,56 @@
+/**
+ * `run`: one verb, two audiences. With --bundle it is runc's `run`; otherwise
+ * docker's: `pelagos run [options] --rootfs DIR [CMD...]`.
+ */
+import { defineCommand } from "./command.ts";
+import { bool, list, str, type Parsed } from "./argv.ts";
+import type { Context } from "./context.ts";
+import { UsageError } from "../errors.ts";
+import { bundleArgs, oneId, preserveFds } from "./oci.ts";
+
+export default defineCommand({
+  meta: { name: "run", description: "Run a command in a new container (docker-style with --rootfs, or an OCI bundle with --bundle)" },
+  trailing: true,
+  args: {
+    ...bundleArgs,
+    detach: { type: "boolean", alias: "d", description: "Run in the background (OCI bundles)" },
+    keep: { type: "boolean", description: "Keep the OCI container's state after it exits" },
+    rootfs: { type: "string", description: "Directory to use as the container's root filesystem" },
+    name: { type: "string", description: "Container name" },
+    hostname: { type: "string", alias: "h", description: "Container hostname (default: the name)" },
+    env: { type: "string", alias: "e", multiple: true, description: "Set an environment variable (KEY=VALUE, or KEY to copy it)" },
+    "env-file": { type: "string", multiple: true, description: "Read environment variables from a file" },
+    workdir: { type: "string", alias: "w", description: "Working directory inside the container" },
+    user: { type: "string", alias: "u", description: "USER[:GROUP], names or numbers" },
+    volume: { type: "string", alias: "v", multiple: true, description: "Bind mount HOST:CONTAINER[:ro]" },
+    tmpfs: { type: "string", multiple: true, description: "Mount a tmpfs at PATH[:options]" },
+    "read-only": { type: "boolean", description: "Mount the root filesystem read-only" },
+    rm: { type: "boolean", description: "Remove the container's record when it exits" },
+    interactive: { type: "boolean", alias: "i", description: "Keep stdin open" },
+    tty: { type: "boolean", alias: "t", description: "Give the container a terminal" },
+    network: { type: "string", description: "none, loopback (default) or host" },
+    label: { type: "string", alias: "l", multiple: true, description: "Set a label KEY=VALUE" },
+  },
+  async run(p: Parsed, ctx: Context) {
+    if (str(p, "bundle") !== undefined) {
+      const { createContainer } = await import("../runtime/oci/create.ts");
+      return createContainer(ctx, {
+        id: oneId(p, "run"), bundle: str(p, "bundle")!, pidFile: str(p, "pid-file"), consoleSocket: str(p, "console-socket"),
+        preserveFds: preserveFds(p), mode: bool(p, "detach") ? "run-detached" : "run", keep: bool(p, "keep"),
+      });
+    }
+    const rootfs = str(p, "rootfs");
+    if (rootfs === undefined) {
+      if (p.positionals.length > 0) throw new UsageError(`Running images is not supported yet: use --rootfs DIR (or --bundle DIR for an OCI bundle)`);
+      throw new UsageError(`"pelagos run" needs --rootfs DIR (or --bundle DIR ID)`);
+    }
+    if (bool(p, "detach")) throw new UsageError("Detached containers (-d) are not supported yet for --rootfs");
+    const { runRootfs } = await import("../runtime/run-rootfs.ts");
+    return runRootfs(ctx, {
+      rootfs, command: p.positionals, name: str(p, "name"), hostname: str(p, "hostname"),
+      env: list(p, "env"), envFiles: list(p, "env-file"), workdir: str(p, "workdir"), user: str(p, "user"),
+      volumes: list(p, "volume"), tmpfs: list(p, "tmpfs"), readOnly: bool(p, "read-only"), tty: bool(p, "tty"),
+      network: str(p, "network"), labels: list(p, "label"), interactive: bool(p, "interactive"), rm: bool(p, "rm"),
+    });
+  },
+});

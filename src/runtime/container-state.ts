@@ -1,0 +1,35 @@
+/**
+ * A `pelagos run` container's record: <root>/containers/<name>/state.json,
+ * in the original's layout (PELAGOS-REFERENCE §2.4; optional fields omitted,
+ * never null), plus the init's start time so a recycled pid is never taken
+ * for the container.
+ */
+import * as v from "valibot";
+import { containerState } from "../state/paths.ts";
+import { readJson, writeJsonAtomic } from "../state/store.ts";
+
+export const ContainerStateSchema = v.strictObject({
+  name: v.string(),
+  rootfs: v.string(),
+  status: v.picklist(["created", "running", "exited"]),
+  pid: v.pipe(v.number(), v.integer()),
+  pid_start_time: v.optional(v.number()),
+  watcher_pid: v.pipe(v.number(), v.integer()),
+  watcher_start_time: v.optional(v.number()),
+  started_at: v.string(),
+  finished_at: v.optional(v.string()),
+  exit_code: v.optional(v.number()),
+  command: v.array(v.string()),
+  hostname: v.optional(v.string()),
+  labels: v.record(v.string(), v.string()),
+  rm: v.optional(v.boolean()),
+});
+export type ContainerState = v.InferOutput<typeof ContainerStateSchema>;
+
+export function readContainerState(root: string, name: string): ContainerState | undefined {
+  return readJson(containerState(root, name), ContainerStateSchema);
+}
+
+export function writeContainerState(root: string, s: ContainerState): void {
+  writeJsonAtomic(containerState(root, s.name), s);
+}

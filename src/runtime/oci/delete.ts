@@ -1,0 +1,35 @@
+/** OCI `delete`: remove a stopped (or, with --force, any) container and run poststop hooks. */
+import { rmSync } from "node:fs";
+import type { Context } from "../../cli/context.ts";
+import { StateError } from "../../errors.ts";
+import { runHooks } from "../../hooks/run.ts";
+import type { OciConfig } from "../../oci/runtime/config.ts";
+import { isAlive } from "../../state/identity.ts";
+import { ociDir, validateId } from "../../state/paths.ts";
+import { withLock } from "../lock.ts";
+import { loadRecord, ociStateJson, statusOf } from "../oci-state.ts";
+import { killContainer } from "./kill.ts";
+
+export async function destroy(ctx: Context, rawId: string, o: { force: boolean }): Promise<void> {
+  const id = validateId(rawId);
+  await withLock(ctx.root, id, async () => {
+    const r = loadRecord(ctx.root, id);
+    const status = statusOf(ctx.root, r);
+    if (status === "running" && !o.force)
+      throw new StateError("E_STATE", `Cannot delete container "${id}": it is running (stop it first, or use --force)`, { exitCode: 1 });
+    if (status === "created" || status === "running") {
+      killContainer(ctx, r, 9, { all: true });
+      const ident = { pid: r.pid, startTime: r.pidStartTime };
+      const deadline = Date.now() + 10_000;
+      while (isAlive(ident)) {
+        if (Date.now() > deadline) throw new StateError("E_STATE", `Cannot delete container "${id}": its init did not die`);
+        await Bun.sleep(5);
+      }
+    }
+    rmSync(ociDir(ctx.root, id), { recursive: true, force: true });
+    const config = r.config as OciConfig;
+    await runHooks("poststop", config.hooks?.poststop, ociStateJson(ctx.root, r, "stopped")).catch((e) =>
+      ctx.log.warn((e as Error).message),
+    );
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * `pelagos run [options] --rootfs DIR [CMD...]`: a foreground container for
+ * people. Options → RunSpec → OCI config → the same init as OCI bundles.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import * as sys from "../../ffi/sys.ts";
+import type { Context } from "../cli/context.ts";
+import { PelagosError, Undo, UsageError } from "../errors.ts";
+import { buildRunConfig } from "../plan/docker-config.ts";
+import { isAlive, processStartTime } from "../state/identity.ts";
+import { containerDir } from "../state/paths.ts";
+import { readContainerState, writeContainerState, type ContainerState } from "./container-state.ts";
+import { waitForeground } from "./foreground.ts";
+import { buildRunSpec, type RunFlags } from "./run-options.ts";
+import { startInit } from "./start-init.ts";
+
+export type RunOptions = RunFlags & { interactive: boolean; rm: boolean };
+
+export function validateName(name: string): string {
+  if (!name) throw new UsageError("Invalid --name: it must not be empty");
+  if (name.length > 64) throw new UsageError(`Invalid --name "${name.slice(0, 20)}…": longer than 64 characters`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) || name.includes(".."))
+    throw new UsageError(`Invalid --name "${name}": use letters, digits, "_", "." and "-", starting with a letter or digit`);
+  return name;
+}
+
+/** Claims the name: creates its directory exclusively (concurrent runs cannot both get it). */
+function claimName(ctx: Context, name: string): string {
+  const dir = containerDir(ctx.root, name);
+  mkdirSync(`${ctx.root}/containers`, { recursive: true, mode: 0o711 });
+  try {
+    mkdirSync(dir, { mode: 0o711 });
+    return dir;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+  const prev = readContainerStateSafe(ctx, name);
+  // a dead foreground run (pelagos was SIGKILLed) leaves a stale claim: take it over
+  if (prev && prev.status !== "exited" && !isAlive({ pid: prev.watcher_pid, startTime: prev.watcher_start_time ?? -1 })) {
+    rmSync(dir, { recursive: true, force: true });
+    return claimName(ctx, name);
+  }
+  throw new PelagosError("E_NAME_IN_USE", `The container name "${name}" is already in use (remove it with "pelagos rm ${name}")`);
+}
+
+function readContainerStateSafe(ctx: Context, name: string): ContainerState | undefined {
+  try {
+    return readContainerState(ctx.root, name);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
+  const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomBytes(4).toString("hex")}`;
+  const spec = buildRunSpec(o, name, process.env);
+  const config = buildRunConfig(spec);
+  const undo = new Undo();
+  const dir = claimName(ctx, name);
+  undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  let devnull: number | undefined;
+  const state: ContainerState = {
+    name, rootfs: spec.rootfs, status: "created", pid: 0, watcher_pid: process.pid,
+    watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
+    command: spec.args, hostname: spec.hostname, labels: spec.labels, rm: o.rm,
+  };
+  try {
+    writeContainerState(ctx.root, state);
+    if (!o.interactive) devnull = sys.open("/dev/null", sys.O_RDONLY);
+    const init = await startInit({
+      config, rootfs: spec.rootfs, mode: "run", ownTerminal: true,
+      stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log,
+      hookState: (pid, status) => ({ ociVersion: "1.2.0", id: name, status, pid, bundle: dir }),
+      onCreated: (pid, startTime) => {
+        state.pid = pid;
+        state.pid_start_time = startTime;
+        state.status = "running";
+        writeContainerState(ctx.root, state);
+      },
+    });
+    undo.commit();
+    if (devnull !== undefined) sys.close(devnull);
+    devnull = undefined;
+    const code = await waitForeground(init, { interactive: o.interactive });
+    if (o.rm) rmSync(dir, { recursive: true, force: true });
+    else writeContainerState(ctx.root, { ...state, status: "exited", exit_code: code, finished_at: new Date().toISOString() });
+    return code;
+  } catch (e) {
+    if (devnull !== undefined) sys.close(devnull);
+    await undo.rollback(e);
+    throw e;
+  }
+}

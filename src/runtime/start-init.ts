@@ -1,0 +1,113 @@
+/**
+ * Starts a container's init from a validated config: plan, spawn, answer the
+ * sync points (user namespace maps, runtime hooks, terminal, created). Shared
+ * by OCI create/run and `pelagos run`. Undo steps are recorded by the caller.
+ */
+import type { Subprocess } from "bun";
+import * as K from "../../ffi/consts.ts";
+import * as sys from "../../ffi/sys.ts";
+import { PelagosError } from "../errors.ts";
+import { runHooks } from "../hooks/run.ts";
+import type { OciConfig } from "../oci/runtime/config.ts";
+import { planLaunch, Ready } from "../plan/launch.ts";
+import { processStartTime } from "../state/identity.ts";
+import { spawnContainer, type StdioFd } from "../spawn/spawn.ts";
+import { copyWindowSize } from "./console.ts";
+import { hostFacts } from "./host-facts.ts";
+import { compileSeccompFor } from "./seccomp.ts";
+import { writeIdMaps } from "./userns.ts";
+
+export type InitOptions = {
+  config: OciConfig;
+  rootfs: string;
+  mode: "create" | "run";
+  execFifo?: string;
+  /** OCI --console-socket path: the pty master is sent there */
+  consoleSocket?: string;
+  /** foreground terminal: the pty master comes back to us */
+  ownTerminal?: boolean;
+  stdio: [StdioFd, StdioFd, StdioFd];
+  preserveFds: number;
+  /** the state hooks see on stdin */
+  hookState: (pid: number, status: string) => object;
+  /** called when the init reached "created" (write state, pid file) */
+  onCreated: (pid: number, startTime: number) => void | Promise<void>;
+  log?: { warn: (m: string) => void; debug: (m: string) => void };
+};
+
+export type Init = {
+  pid: number;
+  startTime: number;
+  trampoline: Subprocess;
+  /** the pty master (ownTerminal) */
+  master?: number;
+  cloneFlags: number;
+};
+
+export async function startInit(o: InitOptions): Promise<Init> {
+  const host = hostFacts();
+  const cfg = o.config;
+  const hooks = cfg.hooks ?? {};
+  const runtimeHooks = Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length);
+  const extraFds: number[] = [];
+  let consoleOurs: number | undefined;
+  let consoleFd: number | undefined;
+  const toClose: number[] = [];
+  if (cfg.process?.terminal) {
+    if (o.consoleSocket) {
+      const s = sys.connectUnix(o.consoleSocket);
+      toClose.push(s);
+      extraFds.push(s);
+    } else if (o.ownTerminal) {
+      const [ours, theirs] = sys.socketpair();
+      consoleOurs = ours;
+      toClose.push(theirs);
+      extraFds.push(theirs);
+    } else throw new PelagosError("E_USAGE", "process.terminal is set: use --console-socket", { exitCode: 1 });
+    consoleFd = 5;
+  }
+  const firstPreservedFd = 5 + extraFds.length;
+  for (let i = 0; i < o.preserveFds; i++) extraFds.push(3 + i);
+  const seccomp = compileSeccompFor(cfg, host, o.log);
+  const launch = planLaunch({
+    config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd,
+    preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host,
+  });
+  let startTime = 0;
+  let master: number | undefined;
+  try {
+    const spawned = await spawnContainer({
+      launch,
+      stdio: o.stdio,
+      extraFds,
+      onReady: async (kind, pid) => {
+        if (kind === Ready.USERNS) writeIdMaps(pid, cfg);
+        else if (kind === Ready.HOOKS) {
+          const state = o.hookState(pid, "creating");
+          await runHooks("prestart", hooks.prestart, state);
+          await runHooks("createRuntime", hooks.createRuntime, state);
+          await runHooks("createContainer", hooks.createContainer, state, {
+            pid, host, namespaces: launch.cloneFlags & ~K.CLONE_NEWUSER & ~K.CLONE_NEWTIME,
+          });
+        } else if (kind === Ready.CONSOLE) {
+          if (consoleOurs !== undefined) {
+            master = sys.recvFd(consoleOurs);
+            copyWindowSize(master);
+          }
+        } else if (kind === Ready.CREATED) {
+          startTime = processStartTime(pid) ?? 0;
+          await o.onCreated(pid, startTime);
+          if (hooks.startContainer?.length) return Buffer.from(JSON.stringify(o.hookState(pid, "created")));
+        }
+      },
+    });
+    if (spawned.sync !== undefined) sys.close(spawned.sync);
+    return { pid: spawned.pid, startTime, trampoline: spawned.trampoline, master, cloneFlags: launch.cloneFlags };
+  } catch (e) {
+    if (master !== undefined) sys.close(master);
+    throw e;
+  } finally {
+    for (const fd of toClose) sys.close(fd);
+    if (consoleOurs !== undefined) sys.close(consoleOurs);
+  }
+}
