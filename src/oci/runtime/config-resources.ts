@@ -1,0 +1,103 @@
+/** `linux.resources`: the whole OCI LinuxResources object (cgroup limits). */
+import * as v from "valibot";
+import { bool, i64, intIn, oneOf, show, str, strMap, u16, u32, u64 } from "./fields.ts";
+
+const deviceAccess = v.pipe(
+  v.string(),
+  v.check((s: string) => /^[rwm]{0,3}$/.test(s) && new Set(s).size === s.length, (i) => `must be a combination of "r", "w" and "m", got ${show(i.input)}`),
+);
+
+export const DeviceRuleSchema = v.object({
+  allow: bool,
+  type: v.optional(oneOf(["a", "c", "b"] as const)),
+  major: v.optional(i64),
+  minor: v.optional(i64),
+  access: v.optional(deviceAccess),
+});
+
+export const MemorySchema = v.object({
+  limit: v.optional(i64),
+  reservation: v.optional(i64),
+  swap: v.optional(i64),
+  kernel: v.optional(i64),
+  kernelTCP: v.optional(i64),
+  swappiness: v.optional(intIn(0, 100, "an integer from 0 to 100")),
+  disableOOMKiller: v.optional(bool),
+  useHierarchy: v.optional(bool),
+  checkBeforeUpdate: v.optional(bool),
+});
+
+export const CpuSchema = v.object({
+  shares: v.optional(u64),
+  quota: v.optional(i64),
+  burst: v.optional(u64),
+  period: v.optional(u64),
+  realtimeRuntime: v.optional(i64),
+  realtimePeriod: v.optional(u64),
+  cpus: v.optional(str),
+  mems: v.optional(str),
+  idle: v.optional(i64),
+});
+
+/** blkio weights are 10..1000; 0 is tolerated as "unset", as runc does. */
+const blkioWeight = v.pipe(
+  u16,
+  v.check((n: number) => n === 0 || (n >= 10 && n <= 1000), (i) => `must be from 10 to 1000, got ${show(i.input)}`),
+);
+
+export const WeightDeviceSchema = v.object({
+  major: i64,
+  minor: i64,
+  weight: v.optional(blkioWeight),
+  leafWeight: v.optional(blkioWeight),
+});
+
+export const ThrottleDeviceSchema = v.object({ major: i64, minor: i64, rate: u64 });
+
+export const BlockIoSchema = v.object({
+  weight: v.optional(blkioWeight),
+  leafWeight: v.optional(blkioWeight),
+  weightDevice: v.optional(v.array(WeightDeviceSchema)),
+  throttleReadBpsDevice: v.optional(v.array(ThrottleDeviceSchema)),
+  throttleWriteBpsDevice: v.optional(v.array(ThrottleDeviceSchema)),
+  throttleReadIOPSDevice: v.optional(v.array(ThrottleDeviceSchema)),
+  throttleWriteIOPSDevice: v.optional(v.array(ThrottleDeviceSchema)),
+});
+
+const pageSize = v.pipe(
+  v.string(),
+  v.check((s: string) => /^[0-9]+[KMGT]?B$/.test(s), (i) => `must be a page size like "2MB", got ${show(i.input)}`),
+);
+
+export const HugepageLimitSchema = v.object({ pageSize, limit: u64 });
+
+export const NetworkSchema = v.object({
+  classID: v.optional(u32),
+  priorities: v.optional(v.array(v.object({ name: str, priority: u32 }))),
+});
+
+export const PidsSchema = v.object({ limit: i64 });
+
+export const RdmaSchema = v.object({ hcaHandles: v.optional(u32), hcaObjects: v.optional(u32) });
+
+export const ResourcesSchema = v.object({
+  devices: v.optional(v.array(DeviceRuleSchema)),
+  memory: v.optional(MemorySchema),
+  cpu: v.optional(CpuSchema),
+  pids: v.optional(PidsSchema),
+  blockIO: v.optional(BlockIoSchema),
+  hugepageLimits: v.optional(v.array(HugepageLimitSchema)),
+  network: v.optional(NetworkSchema),
+  rdma: v.optional(v.record(str, RdmaSchema)),
+  unified: v.optional(strMap),
+});
+
+export type OciResources = v.InferOutput<typeof ResourcesSchema>;
+export type OciDeviceRule = v.InferOutput<typeof DeviceRuleSchema>;
+export type OciMemory = v.InferOutput<typeof MemorySchema>;
+export type OciCpu = v.InferOutput<typeof CpuSchema>;
+export type OciBlockIo = v.InferOutput<typeof BlockIoSchema>;
+export type OciWeightDevice = v.InferOutput<typeof WeightDeviceSchema>;
+export type OciThrottleDevice = v.InferOutput<typeof ThrottleDeviceSchema>;
+export type OciHugepageLimit = v.InferOutput<typeof HugepageLimitSchema>;
+export type OciPids = v.InferOutput<typeof PidsSchema>;
