@@ -2,15 +2,15 @@
 import * as v from "valibot";
 import { ResourcesSchema } from "./config-resources.ts";
 import { SeccompSchema } from "./config-seccomp.ts";
-import { absPath, i64, id32, idMapping, intIn, oneOf, str, strArray, strMap, u32 } from "./fields.ts";
+import { absPath, i64, id32, idMapping, intIn, obj, oneOf, str, strArray, strMap, u32 } from "./fields.ts";
 import { DEVICE_TYPES, NAMESPACE_TYPES, PERSONALITY_DOMAINS, ROOTFS_PROPAGATIONS } from "./names.ts";
 
-export const NamespaceSchema = v.object({
+export const NamespaceSchema = obj({
   type: oneOf(NAMESPACE_TYPES),
   path: v.optional(absPath),
 });
 
-export const DeviceSchema = v.object({
+export const DeviceSchema = obj({
   type: oneOf(DEVICE_TYPES),
   path: absPath,
   major: v.optional(i64),
@@ -20,18 +20,18 @@ export const DeviceSchema = v.object({
   gid: v.optional(id32),
 });
 
-const timeOffset = v.object({
+const timeOffset = obj({
   secs: v.optional(i64),
   nanosecs: v.optional(intIn(0, 999999999, "an integer from 0 to 999999999")),
 });
 
-export const PersonalitySchema = v.object({
+export const PersonalitySchema = obj({
   domain: oneOf(PERSONALITY_DOMAINS),
   flags: v.optional(strArray),
 });
 
 /** Intel RDT is accepted and type-checked only; nothing in pelagos applies it yet. */
-export const IntelRdtSchema = v.object({
+export const IntelRdtSchema = obj({
   closID: v.optional(str),
   l3CacheSchema: v.optional(str),
   memBwSchema: v.optional(str),
@@ -41,13 +41,13 @@ export const IntelRdtSchema = v.object({
   enableMBM: v.optional(v.boolean()),
 });
 
-export const LinuxSchema = v.object({
+export const LinuxSchema = obj({
   namespaces: v.optional(v.array(NamespaceSchema)),
   uidMappings: v.optional(v.array(idMapping)),
   gidMappings: v.optional(v.array(idMapping)),
   timeOffsets: v.optional(v.record(oneOf(["monotonic", "boottime"] as const), timeOffset)),
   devices: v.optional(v.array(DeviceSchema)),
-  netDevices: v.optional(v.record(str, v.object({ name: v.optional(str) }))),
+  netDevices: v.optional(v.record(str, obj({ name: v.optional(str) }))),
   cgroupsPath: v.optional(str),
   resources: v.optional(ResourcesSchema),
   intelRdt: v.optional(IntelRdtSchema),

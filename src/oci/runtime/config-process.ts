@@ -1,11 +1,11 @@
 /** `process` of config.json: what runs in the container and with which identity and limits. */
 import * as v from "valibot";
-import { absPath, bool, envList, i32, id32, intIn, oneOf, str, strArray, u32, u64 } from "./fields.ts";
+import { absPath, bool, envList, i32, id32, intIn, obj, oneOf, str, strArray, u32, u64 } from "./fields.ts";
 import { CAPABILITIES, IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "./names.ts";
 
 const capList = v.array(oneOf(CAPABILITIES, "a known capability"));
 
-export const CapabilitiesSchema = v.object({
+export const CapabilitiesSchema = obj({
   bounding: v.optional(capList),
   effective: v.optional(capList),
   inheritable: v.optional(capList),
@@ -13,13 +13,13 @@ export const CapabilitiesSchema = v.object({
   ambient: v.optional(capList),
 });
 
-export const RlimitSchema = v.object({
+export const RlimitSchema = obj({
   type: oneOf(RLIMITS, "a known RLIMIT_* name"),
   soft: u64,
   hard: u64,
 });
 
-export const UserSchema = v.object({
+export const UserSchema = obj({
   uid: id32,
   gid: id32,
   umask: v.optional(intIn(0, 0o7777, "a mode from 0 to 0o7777")),
@@ -27,7 +27,7 @@ export const UserSchema = v.object({
   username: v.optional(str),
 });
 
-export const SchedulerSchema = v.object({
+export const SchedulerSchema = obj({
   policy: oneOf(SCHED_POLICIES),
   nice: v.optional(i32),
   priority: v.optional(i32),
@@ -37,14 +37,14 @@ export const SchedulerSchema = v.object({
   period: v.optional(u64),
 });
 
-export const IoPrioritySchema = v.object({
+export const IoPrioritySchema = obj({
   class: oneOf(IOPRIO_CLASSES),
   priority: v.optional(intIn(0, 7, "an integer from 0 to 7")),
 });
 
-export const ProcessSchema = v.object({
+export const ProcessSchema = obj({
   terminal: v.optional(bool),
-  consoleSize: v.optional(v.object({ height: u32, width: u32 })),
+  consoleSize: v.optional(obj({ height: u32, width: u32 })),
   user: UserSchema,
   args: v.pipe(
     strArray,
@@ -60,7 +60,7 @@ export const ProcessSchema = v.object({
   selinuxLabel: v.optional(str),
   ioPriority: v.optional(IoPrioritySchema),
   scheduler: v.optional(SchedulerSchema),
-  execCPUAffinity: v.optional(v.object({ initial: v.optional(str), final: v.optional(str) })),
+  execCPUAffinity: v.optional(obj({ initial: v.optional(str), final: v.optional(str) })),
 });
 
 export type OciProcess = v.InferOutput<typeof ProcessSchema>;

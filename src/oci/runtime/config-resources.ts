@@ -1,13 +1,13 @@
 /** `linux.resources`: the whole OCI LinuxResources object (cgroup limits). */
 import * as v from "valibot";
-import { bool, i64, intIn, oneOf, show, str, strMap, u16, u32, u64 } from "./fields.ts";
+import { bool, i64, intIn, obj, oneOf, show, str, strMap, u16, u32, u64 } from "./fields.ts";
 
 const deviceAccess = v.pipe(
   v.string(),
   v.check((s: string) => /^[rwm]{0,3}$/.test(s) && new Set(s).size === s.length, (i) => `must be a combination of "r", "w" and "m", got ${show(i.input)}`),
 );
 
-export const DeviceRuleSchema = v.object({
+export const DeviceRuleSchema = obj({
   allow: bool,
   type: v.optional(oneOf(["a", "c", "b"] as const)),
   major: v.optional(i64),
@@ -15,7 +15,7 @@ export const DeviceRuleSchema = v.object({
   access: v.optional(deviceAccess),
 });
 
-export const MemorySchema = v.object({
+export const MemorySchema = obj({
   limit: v.optional(i64),
   reservation: v.optional(i64),
   swap: v.optional(i64),
@@ -27,7 +27,7 @@ export const MemorySchema = v.object({
   checkBeforeUpdate: v.optional(bool),
 });
 
-export const CpuSchema = v.object({
+export const CpuSchema = obj({
   shares: v.optional(u64),
   quota: v.optional(i64),
   burst: v.optional(u64),
@@ -45,16 +45,16 @@ const blkioWeight = v.pipe(
   v.check((n: number) => n === 0 || (n >= 10 && n <= 1000), (i) => `must be from 10 to 1000, got ${show(i.input)}`),
 );
 
-export const WeightDeviceSchema = v.object({
+export const WeightDeviceSchema = obj({
   major: i64,
   minor: i64,
   weight: v.optional(blkioWeight),
   leafWeight: v.optional(blkioWeight),
 });
 
-export const ThrottleDeviceSchema = v.object({ major: i64, minor: i64, rate: u64 });
+export const ThrottleDeviceSchema = obj({ major: i64, minor: i64, rate: u64 });
 
-export const BlockIoSchema = v.object({
+export const BlockIoSchema = obj({
   weight: v.optional(blkioWeight),
   leafWeight: v.optional(blkioWeight),
   weightDevice: v.optional(v.array(WeightDeviceSchema)),
@@ -69,18 +69,18 @@ const pageSize = v.pipe(
   v.check((s: string) => /^[0-9]+[KMGT]?B$/.test(s), (i) => `must be a page size like "2MB", got ${show(i.input)}`),
 );
 
-export const HugepageLimitSchema = v.object({ pageSize, limit: u64 });
+export const HugepageLimitSchema = obj({ pageSize, limit: u64 });
 
-export const NetworkSchema = v.object({
+export const NetworkSchema = obj({
   classID: v.optional(u32),
-  priorities: v.optional(v.array(v.object({ name: str, priority: u32 }))),
+  priorities: v.optional(v.array(obj({ name: str, priority: u32 }))),
 });
 
-export const PidsSchema = v.object({ limit: i64 });
+export const PidsSchema = obj({ limit: i64 });
 
-export const RdmaSchema = v.object({ hcaHandles: v.optional(u32), hcaObjects: v.optional(u32) });
+export const RdmaSchema = obj({ hcaHandles: v.optional(u32), hcaObjects: v.optional(u32) });
 
-export const ResourcesSchema = v.object({
+export const ResourcesSchema = obj({
   devices: v.optional(v.array(DeviceRuleSchema)),
   memory: v.optional(MemorySchema),
   cpu: v.optional(CpuSchema),

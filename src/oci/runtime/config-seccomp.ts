@@ -1,18 +1,18 @@
 /** `linux.seccomp`: the filter description; compiled to BPF elsewhere (src/seccomp). */
 import * as v from "valibot";
-import { absPath, intIn, oneOf, str, u32, u64 } from "./fields.ts";
+import { absPath, intIn, obj, oneOf, str, u32, u64 } from "./fields.ts";
 import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPS } from "./names.ts";
 
 const action = oneOf(SECCOMP_ACTIONS, "a known SCMP_ACT_* action");
 
-export const SeccompArgSchema = v.object({
+export const SeccompArgSchema = obj({
   index: intIn(0, 5, "an integer from 0 to 5"),
   value: u64,
   valueTwo: v.optional(u64),
   op: oneOf(SECCOMP_OPS),
 });
 
-export const SeccompSyscallSchema = v.object({
+export const SeccompSyscallSchema = obj({
   names: v.pipe(
     v.array(v.pipe(str, v.check((s: string) => s.length > 0, "must be a non-empty syscall name"))),
     v.check((a: string[]) => a.length > 0, "must name at least one syscall"),
@@ -22,7 +22,7 @@ export const SeccompSyscallSchema = v.object({
   args: v.optional(v.array(SeccompArgSchema)),
 });
 
-export const SeccompSchema = v.object({
+export const SeccompSchema = obj({
   defaultAction: action,
   defaultErrnoRet: v.optional(u32),
   architectures: v.optional(v.array(oneOf(SECCOMP_ARCHES, "a known SCMP_ARCH_* architecture"))),

@@ -9,7 +9,7 @@ import { ConfigError } from "../../errors.ts";
 import { checkConfig } from "./config-checks.ts";
 import { LinuxSchema } from "./config-linux.ts";
 import { ProcessSchema } from "./config-process.ts";
-import { absPath, bool, envList, idMapping, intIn, PARSE_OPTIONS, show, str, strArray, strMap } from "./fields.ts";
+import { absPath, bool, envList, idMapping, intIn, obj, PARSE_OPTIONS, show, str, strArray } from "./fields.ts";
 import { issuePath } from "./issue-path.ts";
 
 export * from "./config-linux.ts";
@@ -26,7 +26,9 @@ const ociVersion = v.pipe(
   ),
 );
 
-export const MountSchema = v.object({
+const nonEmptyKey = v.custom<string>((k) => typeof k === "string" && k.length > 0, "must not be an empty key");
+
+export const MountSchema = obj({
   destination: absPath,
   type: v.optional(str),
   source: v.optional(str),
@@ -35,7 +37,7 @@ export const MountSchema = v.object({
   gidMappings: v.optional(v.array(idMapping)),
 });
 
-export const HookSchema = v.object({
+export const HookSchema = obj({
   path: absPath,
   args: v.optional(strArray),
   env: v.optional(envList),
@@ -44,7 +46,7 @@ export const HookSchema = v.object({
 
 const hookList = v.optional(v.array(HookSchema));
 
-export const HooksSchema = v.object({
+export const HooksSchema = obj({
   prestart: hookList,
   createRuntime: hookList,
   createContainer: hookList,
@@ -53,9 +55,9 @@ export const HooksSchema = v.object({
   poststop: hookList,
 });
 
-export const RootSchema = v.object({ path: str, readonly: v.optional(bool) });
+export const RootSchema = obj({ path: str, readonly: v.optional(bool) });
 
-export const ConfigSchema = v.object({
+export const ConfigSchema = obj({
   ociVersion,
   process: v.optional(ProcessSchema),
   root: RootSchema,
@@ -63,7 +65,8 @@ export const ConfigSchema = v.object({
   domainname: v.optional(str),
   mounts: v.optional(v.array(MountSchema)),
   hooks: v.optional(HooksSchema),
-  annotations: v.optional(strMap),
+  // config.md: annotation keys MUST NOT be an empty string.
+  annotations: v.optional(v.record(nonEmptyKey, str)),
   linux: v.optional(LinuxSchema),
 });
 
