@@ -2,7 +2,7 @@
 import * as v from "valibot";
 import { ResourcesSchema } from "./config-resources.ts";
 import { SeccompSchema } from "./config-seccomp.ts";
-import { absPath, i64, id32, idMapping, intIn, obj, oneOf, str, strArray, strMap, u32 } from "./fields.ts";
+import { absPath, i64, id32, idMapping, intIn, obj, oneOf, rec, str, strArray, strMap, u32 } from "./fields.ts";
 import { DEVICE_TYPES, NAMESPACE_TYPES, PERSONALITY_DOMAINS, ROOTFS_PROPAGATIONS } from "./names.ts";
 
 export const NamespaceSchema = obj({
@@ -45,9 +45,9 @@ export const LinuxSchema = obj({
   namespaces: v.optional(v.array(NamespaceSchema)),
   uidMappings: v.optional(v.array(idMapping)),
   gidMappings: v.optional(v.array(idMapping)),
-  timeOffsets: v.optional(v.record(oneOf(["monotonic", "boottime"] as const), timeOffset)),
+  timeOffsets: v.optional(rec(oneOf(["monotonic", "boottime"] as const), timeOffset)),
   devices: v.optional(v.array(DeviceSchema)),
-  netDevices: v.optional(v.record(str, obj({ name: v.optional(str) }))),
+  netDevices: v.optional(rec(str, obj({ name: v.optional(str) }))),
   cgroupsPath: v.optional(str),
   resources: v.optional(ResourcesSchema),
   intelRdt: v.optional(IntelRdtSchema),

@@ -1,6 +1,6 @@
 /** `linux.resources`: the whole OCI LinuxResources object (cgroup limits). */
 import * as v from "valibot";
-import { bool, i64, intIn, obj, oneOf, show, str, strMap, u16, u32, u64 } from "./fields.ts";
+import { bool, i64, intIn, obj, oneOf, rec, show, str, strMap, u16, u32, u64 } from "./fields.ts";
 
 const deviceAccess = v.pipe(
   v.string(),
@@ -88,7 +88,7 @@ export const ResourcesSchema = obj({
   blockIO: v.optional(BlockIoSchema),
   hugepageLimits: v.optional(v.array(HugepageLimitSchema)),
   network: v.optional(NetworkSchema),
-  rdma: v.optional(v.record(str, RdmaSchema)),
+  rdma: v.optional(rec(str, RdmaSchema)),
   unified: v.optional(strMap),
 });
 

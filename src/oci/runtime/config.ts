@@ -9,7 +9,7 @@ import { ConfigError } from "../../errors.ts";
 import { checkConfig } from "./config-checks.ts";
 import { LinuxSchema } from "./config-linux.ts";
 import { ProcessSchema } from "./config-process.ts";
-import { absPath, bool, envList, idMapping, intIn, obj, PARSE_OPTIONS, show, str, strArray } from "./fields.ts";
+import { absPath, bool, envList, idMapping, intIn, obj, PARSE_OPTIONS, rec, show, str, strArray } from "./fields.ts";
 import { issuePath } from "./issue-path.ts";
 
 export * from "./config-linux.ts";
@@ -66,7 +66,7 @@ export const ConfigSchema = obj({
   mounts: v.optional(v.array(MountSchema)),
   hooks: v.optional(HooksSchema),
   // config.md: annotation keys MUST NOT be an empty string.
-  annotations: v.optional(v.record(nonEmptyKey, str)),
+  annotations: v.optional(rec(nonEmptyKey, str)),
   linux: v.optional(LinuxSchema),
 });
 

@@ -40,7 +40,6 @@ export const PARSE_OPTIONS: v.Config<v.BaseIssue<unknown>> = { abortEarly: true,
 export const str = v.string();
 export const bool = v.boolean();
 export const strArray = v.array(str);
-export const strMap = v.record(str, str);
 
 export function isAbsPath(s: string): boolean {
   return s.charCodeAt(0) === 47 /* "/" */ && !s.includes("\0");
@@ -104,6 +103,16 @@ const notArray = v.custom<Record<string, unknown>>(
 export function obj<const E extends v.ObjectEntries>(entries: E) {
   return v.pipe(notArray, v.object(entries));
 }
+
+/** `v.record` has the same blind spot for arrays. */
+export function rec<
+  K extends v.BaseSchema<string, string | number | symbol, v.BaseIssue<unknown>>,
+  V extends v.BaseSchema<unknown, unknown, v.BaseIssue<unknown>>,
+>(key: K, value: V) {
+  return v.pipe(notArray, v.record(key, value));
+}
+
+export const strMap = rec(str, str);
 
 export const idMapping = obj({
   containerID: id32,
