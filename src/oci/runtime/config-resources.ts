@@ -1,10 +1,11 @@
 /** `linux.resources`: the whole OCI LinuxResources object (cgroup limits). */
 import * as v from "valibot";
-import { bool, i64, intIn, obj, oneOf, rec, show, str, strMap, u16, u32, u64 } from "./fields.ts";
+import { bool, i64, intIn, obj, oneOf, rec, show, str, strMap, u32, u64 } from "./fields.ts";
 
-const deviceAccess = v.pipe(
-  v.string(),
-  v.check((s: string) => /^[rwm]{0,3}$/.test(s) && new Set(s).size === s.length, (i) => `must be a combination of "r", "w" and "m", got ${show(i.input)}`),
+const ACCESS = /^(?!.*(.).*\1)[rwm]{0,3}$/;
+const deviceAccess = v.custom<string>(
+  (s) => typeof s === "string" && ACCESS.test(s),
+  (i) => `must be a combination of "r", "w" and "m", got ${show(i.input)}`,
 );
 
 export const DeviceRuleSchema = obj({
@@ -40,9 +41,9 @@ export const CpuSchema = obj({
 });
 
 /** blkio weights are 10..1000; 0 is tolerated as "unset", as runc does. */
-const blkioWeight = v.pipe(
-  u16,
-  v.check((n: number) => n === 0 || (n >= 10 && n <= 1000), (i) => `must be from 10 to 1000, got ${show(i.input)}`),
+const blkioWeight = v.custom<number>(
+  (n) => n === 0 || (typeof n === "number" && Number.isInteger(n) && n >= 10 && n <= 1000),
+  (i) => `must be from 10 to 1000, got ${show(i.input)}`,
 );
 
 export const WeightDeviceSchema = obj({
@@ -64,9 +65,10 @@ export const BlockIoSchema = obj({
   throttleWriteIOPSDevice: v.optional(v.array(ThrottleDeviceSchema)),
 });
 
-const pageSize = v.pipe(
-  v.string(),
-  v.check((s: string) => /^[0-9]+[KMGT]?B$/.test(s), (i) => `must be a page size like "2MB", got ${show(i.input)}`),
+const PAGE_SIZE = /^[0-9]+[KMGT]?B$/;
+const pageSize = v.custom<string>(
+  (s) => typeof s === "string" && PAGE_SIZE.test(s),
+  (i) => `must be a page size like "2MB", got ${show(i.input)}`,
 );
 
 export const HugepageLimitSchema = obj({ pageSize, limit: u64 });

@@ -108,9 +108,9 @@ test("parseConfig() rejects a non-object document", () => {
   expect(configError(() => parseConfig(null)).message).toBe("Invalid config: must be an object, got null");
 });
 
-test("parseConfig() takes a few microseconds for the runc default config", () => {
+test("parseConfig() parses the runc default config in well under a millisecond", () => {
   const raw = defaultSpec();
-  for (let i = 0; i < 200; i++) parseConfig(raw);
+  for (let i = 0; i < 1000; i++) parseConfig(raw);
   const n = 1000;
   const t0 = performance.now();
   for (let i = 0; i < n; i++) parseConfig(raw);

@@ -18,12 +18,11 @@ export * from "./config-resources.ts";
 export * from "./config-seccomp.ts";
 export type { OciIdMapping } from "./fields.ts";
 
-const ociVersion = v.pipe(
-  v.string(),
-  v.check(
-    (s: string) => /^1\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$/.test(s),
-    (i) => `must be a 1.x runtime-spec version like "1.2.0", got ${show(i.input)}`,
-  ),
+/** Any 1.x release, pre-releases included: runc 1.1 writes "1.0.2-dev". */
+const OCI_VERSION = /^1\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$/;
+const ociVersion = v.custom<string>(
+  (s) => typeof s === "string" && OCI_VERSION.test(s),
+  (i) => `must be a 1.x runtime-spec version like "1.2.0", got ${show(i.input)}`,
 );
 
 const nonEmptyKey = v.custom<string>((k) => typeof k === "string" && k.length > 0, "must not be an empty key");
