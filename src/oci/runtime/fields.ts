@@ -63,7 +63,6 @@ export function intIn(min: number, max: number, what: string) {
 }
 
 export const U32_MAX = 4294967295;
-export const u16 = intIn(0, 65535, "an integer from 0 to 65535");
 export const u32 = intIn(0, U32_MAX, "an integer from 0 to 4294967295");
 export const i32 = intIn(-2147483648, 2147483647, "a 32-bit signed integer");
 /**
