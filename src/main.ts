@@ -54,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
     logFile: g.flags.log as string | undefined,
     logFormat,
     debug: g.flags.debug === true,
+    failureExit: 125,
     log: createLogger({ file: g.flags.log as string | undefined, format: logFormat, debug: g.flags.debug === true }),
   };
   if (g.flags["systemd-cgroup"] === true) ctx.log.debug("--systemd-cgroup given: pelagos manages cgroupfs directly");
@@ -89,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
     return 125;
   }
   try {
+    if (cmd.oci) ctx.failureExit = 1;
     const parsed = parseFlags(args, cmd.args ?? {}, { stopAtPositional: cmd.trailing });
     return (await cmd.run(parsed, ctx)) ?? 0;
   } catch (e) {
@@ -117,14 +119,14 @@ function firstPositional(args: string[], cmd: Command): number {
 function reportError(e: unknown, ctx: Context): number {
   if (e instanceof PelagosError) {
     logError(ctx, e.message, e.details);
-    return e.exitCode;
+    return e.exitCode === 125 ? ctx.failureExit : e.exitCode;
   }
   if (e instanceof SysError) {
     logError(ctx, e.message);
-    return 125;
+    return ctx.failureExit;
   }
   logError(ctx, `Internal error: ${(e as Error)?.stack ?? String(e)}`);
-  return 125;
+  return ctx.failureExit;
 }
 
 const code = await main(process.argv.slice(2));

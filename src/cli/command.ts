@@ -11,6 +11,8 @@ export type Command = {
   meta: { name: string; description: string; hidden?: boolean };
   args?: Record<string, FlagDef>;
   trailing?: boolean;
+  /** an OCI runtime verb: failures exit 1, like runc */
+  oci?: boolean;
   subCommands?: Record<string, () => Promise<Command>>;
   /** Returns the process exit status (default 0). */
   run?: (args: Parsed, ctx: Context) => Promise<number | void>;

@@ -8,4 +8,6 @@ export type Context = {
   logFormat: "text" | "json";
   debug: boolean;
   log: ConsolaInstance;
+  /** exit status for a runtime failure: 125 (docker) for `run`, 1 (runc) for the OCI verbs */
+  failureExit: number;
 };

@@ -18,6 +18,7 @@ export const root = defineCommand({
     kill: async () => (await import("./oci.ts")).kill,
     delete: async () => (await import("./oci.ts")).del,
     list: async () => (await import("./oci.ts")).list,
+    spec: async () => (await import("./oci.ts")).spec,
     version: lazy(() => import("./version.ts")),
   },
 });

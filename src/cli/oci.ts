@@ -28,6 +28,7 @@ export const bundleArgs = {
 } as const;
 
 export const create = defineCommand({
+  oci: true,
   meta: { name: "create", description: "Create a container from an OCI bundle (it waits for `start`)" },
   args: { ...bundleArgs, id: { type: "positional", description: "Container id" } },
   async run(p: Parsed, ctx: Context) {
@@ -40,6 +41,7 @@ export const create = defineCommand({
 });
 
 export const start = defineCommand({
+  oci: true,
   meta: { name: "start", description: "Start a created container" },
   args: { id: { type: "positional", description: "Container id" } },
   async run(p: Parsed, ctx: Context) {
@@ -49,6 +51,7 @@ export const start = defineCommand({
 });
 
 export const state = defineCommand({
+  oci: true,
   meta: { name: "state", description: "Print the OCI state of a container as JSON" },
   args: { id: { type: "positional", description: "Container id" } },
   async run(p: Parsed, ctx: Context) {
@@ -60,6 +63,7 @@ export const state = defineCommand({
 });
 
 export const kill = defineCommand({
+  oci: true,
   meta: { name: "kill", description: "Send a signal (default SIGTERM) to a container's init" },
   args: {
     all: { type: "boolean", alias: "a", description: "Signal every process of the container" },
@@ -74,6 +78,7 @@ export const kill = defineCommand({
 });
 
 export const del = defineCommand({
+  oci: true,
   meta: { name: "delete", description: "Delete a container (stopped, or any with --force)" },
   args: {
     force: { type: "boolean", alias: "f", description: "Kill the container first if it is running" },
@@ -86,6 +91,7 @@ export const del = defineCommand({
 });
 
 export const list = defineCommand({
+  oci: true,
   meta: { name: "list", description: "List OCI containers" },
   args: {
     format: { type: "string", alias: "f", description: "table or json" },
@@ -108,6 +114,29 @@ export const list = defineCommand({
       const table = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], ...rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner])];
       const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
       for (const row of table) console.log(row.map((c, i) => c.padEnd(w[i]!)).join("   ").trimEnd());
+    }
+  },
+});
+
+export const spec = defineCommand({
+  oci: true,
+  meta: { name: "spec", description: "Write a default config.json for a new bundle" },
+  args: {
+    bundle: { type: "string", alias: "b", description: "Bundle directory (default: the current directory)" },
+    rootless: { type: "boolean", description: "A config for a rootless container" },
+  },
+  async run(p: Parsed) {
+    const { defaultSpec } = await import("../oci/runtime/spec-default.ts");
+    const { writeFileSync } = await import("node:fs");
+    const { resolve } = await import("node:path");
+    const file = resolve(str(p, "bundle") ?? ".", "config.json");
+    const config = defaultSpec({ rootless: bool(p, "rootless"), hostUid: process.getuid?.(), hostGid: process.getgid?.() });
+    try {
+      writeFileSync(file, `${JSON.stringify(config, null, "\t")}\n`, { flag: "wx" });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") throw new UsageError(`File "${file}" exists: remove it first`);
+      throw new UsageError(`Cannot write "${file}": ${code ?? (e as Error).message}`);
     }
   },
 });

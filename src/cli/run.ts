@@ -33,6 +33,7 @@ export default defineCommand({
   },
   async run(p: Parsed, ctx: Context) {
     if (str(p, "bundle") !== undefined) {
+      ctx.failureExit = 1;
       const { createContainer } = await import("../runtime/oci/create.ts");
       return createContainer(ctx, {
         id: oneId(p, "run"), bundle: str(p, "bundle")!, pidFile: str(p, "pid-file"), consoleSocket: str(p, "console-socket"),

@@ -3,9 +3,9 @@
  * internal description of a container, so `run` and OCI bundles share every
  * later step. Pure.
  */
-import type { OciConfig, OciMount } from "../oci/runtime/config.ts";
+import type { OciCapabilities, OciConfig, OciMount, OciNamespace } from "../oci/runtime/config.ts";
 
-export const DOCKER_CAPS = [
+export const DOCKER_CAPS: NonNullable<OciCapabilities["bounding"]> = [
   "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
   "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 ];
@@ -47,7 +47,7 @@ export function buildRunConfig(s: RunSpec): OciConfig {
     ...s.volumes.map((v) => ({ destination: v.destination, type: "bind", source: v.source, options: ["rbind", ...v.options] })),
     ...s.tmpfs.map((t) => ({ destination: t.destination, type: "tmpfs", source: "tmpfs", options: t.options })),
   ].sort((a, b) => depth(a.destination) - depth(b.destination));
-  const namespaces = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }, { type: "cgroup" }];
+  const namespaces: OciNamespace[] = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }, { type: "cgroup" }];
   if (s.network !== "host") namespaces.push({ type: "network" });
   return {
     ociVersion: "1.2.0",

@@ -67,7 +67,7 @@ describe("planNamespaces()", () => {
     expect(p.clone).toBe(0x20000000);
   });
   test("unknown and duplicate types are rejected", () => {
-    expect(() => planNamespaces([{ type: "bogus" }])).toThrow("linux.namespaces[0].type");
+    expect(() => planNamespaces([{ type: "bogus" } as never])).toThrow("linux.namespaces[0].type");
     expect(() => planNamespaces([{ type: "pid" }, { type: "pid" }])).toThrow("listed twice");
   });
 });
