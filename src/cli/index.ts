@@ -12,6 +12,7 @@ export const root = defineCommand({
   },
   subCommands: {
     run: lazy(() => import("./run.ts")),
+    rm: lazy(() => import("./rm.ts")),
     create: async () => (await import("./oci.ts")).create,
     start: async () => (await import("./oci.ts")).start,
     state: async () => (await import("./oci.ts")).state,

@@ -84,7 +84,14 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     devnull = undefined;
     const code = await waitForeground(init, { interactive: o.interactive });
     if (o.rm) rmSync(dir, { recursive: true, force: true });
-    else writeContainerState(ctx.root, { ...state, status: "exited", exit_code: code, finished_at: new Date().toISOString() });
+    else {
+      try {
+        writeContainerState(ctx.root, { ...state, status: "exited", exit_code: code, finished_at: new Date().toISOString() });
+      } catch (e) {
+        // `pelagos rm -f` removed the record while we waited: nothing to keep
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      }
+    }
     return code;
   } catch (e) {
     if (devnull !== undefined) sys.close(devnull);
