@@ -13,7 +13,8 @@
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { IO_DIR_NAME, RUN_BASE_PREFIX, RUN_ENV, runBaseDir, runToken, unescapeMountPath } from "./tmp.ts";
+import { verifyCachedRootfses } from "./rootfs-manifest.ts";
+import { CACHE_DIR, IO_DIR_NAME, RUN_BASE_PREFIX, RUN_ENV, runBaseDir, runToken, unescapeMountPath } from "./tmp.ts";
 
 export type Snapshot = {
   /** "mountID mountpoint" → mountinfo line. */
@@ -25,7 +26,7 @@ export type Snapshot = {
   links: Set<string>;
 };
 
-export type Leak = { kind: "mount" | "netns" | "process" | "cgroup" | "link" | "temp"; what: string };
+export type Leak = { kind: "mount" | "netns" | "process" | "cgroup" | "link" | "temp" | "rootfs"; what: string };
 
 export function takeSnapshot(): Snapshot {
   return { mounts: readMounts(), netns: readNames("/run/netns"), procs: new Set(listProcs().keys()), cgroups: readCgroups(), links: readNames("/sys/class/net") };
@@ -135,6 +136,10 @@ export function findLeaks(before: Snapshot): Leak[] {
   for (const c of now.cgroups) if (!before.cgroups.has(c) && !c.endsWith("/pelagos")) leaks.push({ kind: "cgroup", what: c });
   for (const l of now.links) if (!before.links.has(l)) leaks.push({ kind: "link", what: l });
   leaks.push(...tempLeftovers());
+  for (const { dir, diff } of verifyCachedRootfses(CACHE_DIR)) {
+    const shown = diff.slice(0, 10).join(", ") + (diff.length > 10 ? `, … (${diff.length} in all)` : "");
+    leaks.push({ kind: "rootfs", what: `shared rootfs ${dir} was modified: ${shown}` });
+  }
   return leaks;
 }
 

@@ -103,6 +103,19 @@ export function explain(r: RunResult): string {
   return `$ ${r.command.join(" ")}\n[exit ${r.code ?? r.signal}${r.timedOut ? ", timed out" : ""}]\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
 }
 
+/** Ids from `list` output: a JSON array of { id }, or a table whose optional header starts with "ID". */
+export function parseList(stdout: string): string[] {
+  const text = stdout.trim();
+  if (text.startsWith("[")) {
+    const rows = JSON.parse(text) as { id?: unknown }[];
+    return rows.map((r) => r.id).filter((id): id is string => typeof id === "string");
+  }
+  return text
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/)[0] ?? "")
+    .filter((id, i) => id && !(i === 0 && id === "ID"));
+}
+
 export class RuntimeRoot {
   constructor(
     readonly bin: string,
@@ -117,12 +130,7 @@ export class RuntimeRoot {
   async ids(): Promise<string[]> {
     const ids = new Set<string>();
     const r = await this.run(["list"], { timeoutMs: 10_000 });
-    if (r.code === 0) {
-      for (const line of r.stdout.split("\n").slice(1)) {
-        const id = line.trim().split(/\s+/)[0];
-        if (id) ids.add(id);
-      }
-    }
+    if (r.code === 0) for (const id of parseList(r.stdout)) ids.add(id);
     if (existsSync(this.root)) {
       for (const e of readdirSync(this.root, { withFileTypes: true })) if (e.isDirectory() && !e.name.startsWith(".")) ids.add(e.name);
     }

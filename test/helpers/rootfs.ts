@@ -15,12 +15,14 @@ import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { baseSpec, type Hooks, type Mount, type Namespace, type OciConfig, type Process, type Linux } from "./oci-spec.ts";
 import { probeBinary } from "./probe.ts";
-import { makeTempDir, removeTempDir, RUN_ENV, runToken } from "./tmp.ts";
+import { writeManifest } from "./rootfs-manifest.ts";
+import { CACHE_DIR, makeTempDir, removeTempDir, RUN_ENV, runToken } from "./tmp.ts";
+
+export { CACHE_DIR };
 
 /** Bump when the rootfs layout below changes. */
 export const ROOTFS_VERSION = 1;
 export const BUSYBOX = process.env.PELAGOS_BUSYBOX ?? "/bin/busybox";
-export const CACHE_DIR = process.env.PELAGOS_TEST_CACHE ?? "/var/tmp/pelagos-test";
 
 /** Empty directories in the shared rootfs that tests may mount onto. */
 export const SPARE_MOUNT_POINTS = ["/mnt", "/mnt/a", "/mnt/b", "/data", "/vol", "/tmp", "/run", "/var/tmp"];
@@ -58,11 +60,15 @@ function buildOrReuse(): string {
     .digest("hex")
     .slice(0, 16);
   const final = join(CACHE_DIR, `rootfs-busybox-${key}`);
-  if (existsSync(final)) return final;
+  if (existsSync(final)) {
+    if (!existsSync(`${final}.manifest`)) writeManifest(final, `${final}.manifest`);
+    return final;
+  }
   mkdirSync(CACHE_DIR, { recursive: true });
   const tmp = join(CACHE_DIR, `.build-${process.pid}-${Math.random().toString(36).slice(2)}`);
   try {
     populate(tmp, probe);
+    writeManifest(tmp, `${final}.manifest`);
     renameSync(tmp, final);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });

@@ -13,6 +13,9 @@ import { join, resolve } from "node:path";
 
 export const RUN_ENV = "PELAGOS_TEST_RUN";
 
+/** Where built test rootfses are kept across runs. */
+export const CACHE_DIR = process.env.PELAGOS_TEST_CACHE ?? "/var/tmp/pelagos-test";
+
 /** The repository root (test/helpers/../..). */
 export const REPO_ROOT = resolve(import.meta.dir, "..", "..");
 

@@ -5,9 +5,10 @@
  * pelagos, not about the helpers.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findLeaks, takeSnapshot } from "../helpers/leaks.ts";
+import { verifyRootfs } from "../helpers/rootfs-manifest.ts";
 import { DEFAULT_CAPS } from "../helpers/oci-spec.ts";
 import { useRuntimeRoot, uniqueId, explain, createRuntimeRoot } from "../helpers/pelagos.ts";
 import { decodeCaps, parseKv, probeBinary } from "../helpers/probe.ts";
@@ -147,6 +148,20 @@ describeIf(requires("root", "runc", "busybox", "cc"), "the probe under runc", ()
 });
 
 describe("leak checker", () => {
+  itIf(requires("busybox", "cc"), "notices a change to the shared rootfs", async () => {
+    const r = await busyboxRootfs();
+    const f = join(r, `.tamper-test-${runToken()}`);
+    expect(verifyRootfs(r)).toEqual([]);
+    writeFileSync(f, "x");
+    try {
+      expect(verifyRootfs(r)).toEqual([expect.stringMatching(/^\+ \.tamper-test-/)]);
+      expect(findLeaks(takeSnapshot()).some((l) => l.kind === "rootfs")).toBe(true);
+    } finally {
+      rmSync(f);
+    }
+    expect(verifyRootfs(r)).toEqual([]);
+  });
+
   test("sees a new process carrying the run token, and forgets it once gone", async () => {
     const before = takeSnapshot();
     const p = Bun.spawn(["sleep", "30"], { env: { ...process.env, [RUN_ENV]: runToken() } });
