@@ -1,0 +1,75 @@
+/**
+ * The /probe helper (test/probe/probe.c): where its binary is, building it when
+ * build.ts has not, and parsing what it prints.
+ */
+import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "./tmp.ts";
+
+export const PROBE_SOURCE = join(REPO_ROOT, "test/probe/probe.c");
+
+/** Path of the probe binary: $PELAGOS_PROBE, or build/probe (compiled on demand). */
+export function probeBinary(): string {
+  const override = process.env.PELAGOS_PROBE;
+  if (override) return override;
+  const out = join(REPO_ROOT, "build/probe");
+  if (!existsSync(out) || statSync(out).mtimeMs < newestSourceMtime()) compileProbe(out);
+  return out;
+}
+
+function newestSourceMtime(): number {
+  const dir = join(REPO_ROOT, "test/probe");
+  const files = ["probe.c", "probe-syscall.inc", "probe-epoll.inc"].map((f) => join(dir, f));
+  return Math.max(...files.filter(existsSync).map((f) => statSync(f).mtimeMs));
+}
+
+/** Same command as build.ts; compiled to a temp name and renamed so concurrent runs never see half a file. */
+function compileProbe(out: string): void {
+  mkdirSync(join(REPO_ROOT, "build"), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  const cc = process.env.CC ?? "cc";
+  const r = Bun.spawnSync([cc, "-static", "-O2", "-Wall", "-o", tmp, PROBE_SOURCE], { cwd: REPO_ROOT });
+  if (r.exitCode !== 0) {
+    throw new Error(`Cannot compile the test probe with "${cc}" (static glibc from libc6-dev needed): ${r.stderr.toString()}`);
+  }
+  renameSync(tmp, out);
+}
+
+/** Parses `key=value` lines (later keys win; lines without "=" are skipped). */
+export function parseKv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const i = line.indexOf("=");
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+/** Capability names by bit number (linux/capability.h), for decoding CapEff & co. */
+export const CAP_NAMES = [
+  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+  "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+  "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+  "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+  "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+  "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+  "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+] as const;
+
+/** Decodes a hex capability mask from /proc/PID/status into sorted names (unknown bits as CAP_<n>). */
+export function decodeCaps(hex: string): string[] {
+  const mask = BigInt(`0x${hex.trim()}`);
+  const out: string[] = [];
+  for (let bit = 0n; bit < 64n; bit++) {
+    if ((mask >> bit) & 1n) out.push(CAP_NAMES[Number(bit)] ?? `CAP_${bit}`);
+  }
+  return out.sort();
+}
+
+/** Decodes a hex signal mask (SigIgn/SigBlk/SigCgt) into signal numbers. */
+export function decodeSigMask(hex: string): number[] {
+  const mask = BigInt(`0x${hex.trim()}`);
+  const out: number[] = [];
+  for (let bit = 0n; bit < 64n; bit++) if ((mask >> bit) & 1n) out.push(Number(bit) + 1);
+  return out;
+}

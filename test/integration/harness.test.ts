@@ -1,0 +1,215 @@
+/**
+ * Tests of the test harness itself, with runc standing in for pelagos: the
+ * rootfs, bundles, the probe inside a real container, runtime-root cleanup and
+ * the leak checker. When these pass, a pelagos failure in other files is about
+ * pelagos, not about the helpers.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { findLeaks, takeSnapshot } from "../helpers/leaks.ts";
+import { verifyRootfs } from "../helpers/rootfs-manifest.ts";
+import { DEFAULT_CAPS } from "../helpers/oci-spec.ts";
+import { useRuntimeRoot, uniqueId, explain, createRuntimeRoot } from "../helpers/pelagos.ts";
+import { decodeCaps, parseKv, probeBinary } from "../helpers/probe.ts";
+import { busyboxRootfs, makeBundle, type Bundle, type BundleOptions } from "../helpers/rootfs.ts";
+import { describeIf, itIf, requires } from "../helpers/requires.ts";
+import { makeTempDir, removeTempDir, RUN_ENV, runToken } from "../helpers/tmp.ts";
+
+const bundles: Bundle[] = [];
+afterAll(() => bundles.forEach((b) => b.cleanup()));
+async function bundle(opts: BundleOptions): Promise<Bundle> {
+  const b = await makeBundle(opts);
+  bundles.push(b);
+  return b;
+}
+
+describeIf(requires("busybox", "cc"), "busyboxRootfs()", () => {
+  test("builds a rootfs with applets, users, /tmp and the probe", async () => {
+    const r = await busyboxRootfs();
+    expect(readlinkSync(join(r, "bin/sh"))).toBe("/bin/busybox");
+    expect(lstatSync(join(r, "tmp")).mode & 0o7777).toBe(0o1777);
+    expect(readFileSync(join(r, "etc/passwd"), "utf8")).toContain("app:x:1000:1000:");
+    expect(readFileSync(join(r, "etc/group"), "utf8")).toContain("app:x:1000:");
+    expect(readFileSync(join(r, "etc/hosts"), "utf8")).toContain("localhost");
+    expect(readFileSync(join(r, "probe"))).toEqual(readFileSync(probeBinary()));
+    expect(await busyboxRootfs()).toBe(r);
+  });
+
+  test("makeBundle() writes config.json pointing at the shared rootfs read-only", async () => {
+    const b = await bundle({ args: ["/probe", "id"], hostname: "h1", namespaces: ["pid", "mount"] });
+    const c = JSON.parse(readFileSync(join(b.dir, "config.json"), "utf8"));
+    expect(c.root).toEqual({ path: await busyboxRootfs(), readonly: true });
+    expect(c.process.args).toEqual(["/probe", "id"]);
+    expect(c.process.terminal).toBe(false);
+    expect(c.process.env).toContain(`${RUN_ENV}=${runToken()}`);
+    expect(c.hostname).toBe("h1");
+    expect(c.linux.namespaces).toEqual([{ type: "pid" }, { type: "mount" }]);
+  });
+
+  test("makeBundle() refuses mounts onto paths missing from the shared rootfs", async () => {
+    const extraMounts = [{ destination: "/nonexistent", type: "tmpfs", source: "tmpfs" }];
+    await expect(makeBundle({ extraMounts })).rejects.toThrow(/missing in it/);
+    const b = await bundle({ extraMounts, writable: true });
+    expect(b.config.root).toEqual({ path: join(b.dir, "rootfs"), readonly: false });
+    expect(existsSync(join(b.dir, "rootfs/probe"))).toBe(true);
+  });
+});
+
+describeIf(requires("root", "runc", "busybox", "cc"), "the probe under runc", () => {
+  const rt = useRuntimeRoot("runc");
+  const runProbe = async (opts: BundleOptions) => {
+    const b = await bundle(opts);
+    const r = await rt.run(["run", "--bundle", b.dir, uniqueId()]);
+    if (r.code !== 0 && opts.args?.[1] !== "write") throw new Error(explain(r));
+    return { r, kv: parseKv(r.stdout), b };
+  };
+
+  test("status: PID 1, runc spec's capabilities, no_new_privs", async () => {
+    const { kv } = await runProbe({});
+    expect(kv.Pid).toBe("1");
+    expect(kv.NoNewPrivs).toBe("1");
+    expect(decodeCaps(kv.CapEff ?? "")).toEqual([...DEFAULT_CAPS].sort());
+    expect(decodeCaps(kv.CapBnd ?? "")).toEqual([...DEFAULT_CAPS].sort());
+  });
+
+  test("hostname, id, cwd and env come from the config", async () => {
+    const { kv } = await runProbe({ args: ["/probe", "hostname"], hostname: "probe-host" });
+    expect(kv.hostname).toBe("probe-host");
+    const id = await runProbe({ args: ["/probe", "id"], user: { uid: 1000, gid: 1000, additionalGids: [100] } });
+    expect(id.kv).toMatchObject({ uid: "1000", gid: "1000", groups: "100" });
+    const cwd = await runProbe({ args: ["/probe", "cwd"], cwd: "/tmp" });
+    expect(cwd.kv.cwd).toBe("/tmp");
+    const env = await runProbe({ args: ["/probe", "env"], env: ["A=1"] });
+    // runc adds HOME when the config has none.
+    const lines = env.r.stdout.split("\n").filter((l) => l && !l.startsWith("HOME="));
+    expect(lines).toEqual(["A=1", `${RUN_ENV}=${runToken()}`]);
+  });
+
+  test("ns: the container's namespaces differ from the host's", async () => {
+    const host = parseKv(Bun.spawnSync([probeBinary(), "ns"]).stdout.toString());
+    const { kv } = await runProbe({ args: ["/probe", "ns"] });
+    for (const ns of ["pid_for_children", "mnt", "net", "uts", "ipc"]) expect(kv[ns]).not.toBe(host[ns]);
+    expect(kv.user).toBe(host.user);
+  });
+
+  test("read-only shared rootfs refuses writes; a writable copy accepts them", async () => {
+    const ro = await runProbe({ args: ["/probe", "write", "/x", "hi"] });
+    expect(ro.r.stdout.trim()).toBe("errno=EROFS");
+    const rw = await runProbe({ args: ["/probe", "write", "/x", "hi"], writable: true });
+    expect(rw.r.stdout.trim()).toBe("ok");
+    expect(readFileSync(join(rw.b.rootfs, "x"), "utf8")).toBe("hi");
+  });
+
+  test("syscall: capability denials show as EPERM, allowed ones as ok or a bogus-argument errno", async () => {
+    const sc = async (...a: string[]) => (await runProbe({ args: ["/probe", "syscall", ...a] })).r.stdout.trim();
+    expect(await sc("reboot")).toBe("errno=EPERM");
+    expect(await sc("chroot")).toBe("errno=EPERM");
+    expect(await sc("mount")).toBe("errno=EPERM");
+    expect(await sc("personality")).toBe("ok");
+  });
+
+  test("epoll-server works in a new network namespace", async () => {
+    const { r } = await runProbe({ args: ["/probe", "epoll-server"] });
+    expect(r.stdout.trim()).toBe("ok");
+  });
+
+  test("exit status and signals reach the runtime", async () => {
+    const b = await bundle({ args: ["/probe", "exit", "7"] });
+    expect((await rt.run(["run", "--bundle", b.dir, uniqueId()])).code).toBe(7);
+  });
+
+  test("create/start/state/kill/delete through RuntimeRoot, output captured in files", async () => {
+    const b = await bundle({ args: ["/probe", "sleep-trap", "TERM", "/dev/null"] });
+    const id = uniqueId();
+    const c = await rt.run(["create", "--bundle", b.dir, id]);
+    expect(c.code).toBe(0);
+    expect(JSON.parse((await rt.run(["state", id])).stdout).status).toBe("created");
+    expect((await rt.run(["start", id])).code).toBe(0);
+    for (let i = 0; i < 50 && !readFileSync(c.stdoutPath, "utf8").includes("ready"); i++) await Bun.sleep(20);
+    expect(readFileSync(c.stdoutPath, "utf8")).toBe("ready\n");
+    expect((await rt.run(["kill", id, "TERM"])).code).toBe(0);
+    let status = "";
+    for (let i = 0; i < 100 && status !== "stopped"; i++, await Bun.sleep(20)) status = JSON.parse((await rt.run(["state", id])).stdout).status;
+    expect(status).toBe("stopped");
+    expect((await rt.run(["delete", id])).code).toBe(0);
+  });
+
+  test("RuntimeRoot.cleanup() force-deletes containers left running", async () => {
+    const own = createRuntimeRoot("runc");
+    const b = await bundle({ args: ["/bin/sleep", "60"] });
+    const id = uniqueId();
+    expect((await own.run(["create", "--bundle", b.dir, id])).code).toBe(0);
+    expect(await own.ids()).toContain(id);
+    await own.cleanup();
+    expect(existsSync(own.root)).toBe(false);
+    expect(findLeaks(takeSnapshot()).filter((l) => l.kind === "process")).toEqual([]);
+  });
+});
+
+describe("leak checker", () => {
+  itIf(requires("busybox", "cc"), "notices a change to the shared rootfs", async () => {
+    const r = await busyboxRootfs();
+    const f = join(r, `.tamper-test-${runToken()}`);
+    expect(verifyRootfs(r)).toEqual([]);
+    writeFileSync(f, "x");
+    try {
+      expect(verifyRootfs(r)).toEqual([expect.stringMatching(/^\+ \.tamper-test-/)]);
+      expect(findLeaks(takeSnapshot()).some((l) => l.kind === "rootfs")).toBe(true);
+    } finally {
+      rmSync(f);
+    }
+    expect(verifyRootfs(r)).toEqual([]);
+  });
+
+  test("sees a new process carrying the run token, and forgets it once gone", async () => {
+    const before = takeSnapshot();
+    const p = Bun.spawn(["sleep", "30"], { env: { ...process.env, [RUN_ENV]: runToken() } });
+    try {
+      const leaks = findLeaks(before).filter((l) => l.kind === "process");
+      expect(leaks.map((l) => l.what).join("\n")).toContain(`pid ${p.pid} `);
+    } finally {
+      p.kill("SIGKILL");
+      await p.exited;
+    }
+    expect(findLeaks(before).filter((l) => l.kind === "process")).toEqual([]);
+  });
+
+  test("flags an untagged process named probe, but not one of another test run", async () => {
+    const before = takeSnapshot();
+    const { [RUN_ENV]: _, ...untagged } = process.env;
+    const spawn = (env: Record<string, string | undefined>) =>
+      Bun.spawn([probeBinary(), "sleep-trap", "TERM", "/dev/null"], { env, stdout: "ignore" });
+    const other = spawn({ ...untagged, [RUN_ENV]: "someone-else" });
+    const plain = spawn(untagged);
+    try {
+      const found = findLeaks(before).filter((l) => l.kind === "process").map((l) => l.what).join("\n");
+      expect(found).toContain(`pid ${plain.pid} `);
+      expect(found).not.toContain(`pid ${other.pid} `);
+    } finally {
+      for (const p of [other, plain]) p.kill("SIGKILL");
+      await Promise.all([other.exited, plain.exited]);
+    }
+  });
+
+  itIf(requires("root"), "sees a new mount and a leftover temp dir", () => {
+    const before = takeSnapshot();
+    const dir = makeTempDir("leak");
+    expect(Bun.spawnSync(["mount", "-t", "tmpfs", "leaktest", dir]).exitCode).toBe(0);
+    try {
+      const leaks = findLeaks(before);
+      expect(leaks.some((l) => l.kind === "mount" && l.what.includes(dir))).toBe(true);
+      expect(leaks.some((l) => l.kind === "temp" && l.what === dir)).toBe(true);
+    } finally {
+      expect(removeTempDir(dir)).toEqual([dir]);
+    }
+    expect(findLeaks(before).filter((l) => l.kind === "mount")).toEqual([]);
+  });
+
+  test("takes a snapshot and a comparison in well under 50 ms", () => {
+    const t0 = performance.now();
+    findLeaks(takeSnapshot());
+    const ms = performance.now() - t0;
+    console.log(`leak snapshot + check: ${ms.toFixed(1)} ms`);
+  });
+});
