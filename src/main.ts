@@ -77,9 +77,11 @@ async function main(argv: string[]): Promise<number> {
   }
   // --help and --version (only before a trailing command's program arguments)
   const own = cmd.trailing ? args.slice(0, firstPositional(args, cmd)) : args;
-  if (own.includes("--help") || own.includes("-h") || (!cmd.run && args.length === 0)) {
+  const hAlias = Object.values(cmd.args ?? {}).some((d) => d.alias === "h" || (Array.isArray(d.alias) && d.alias.includes("h")));
+  const wantsHelp = own.includes("--help") || (!hAlias && own.includes("-h"));
+  if (wantsHelp || (!cmd.run && args.length === 0)) {
     console.log(await usage(cmd, parent));
-    return cmd.run || args.length === 0 ? 0 : 125;
+    return wantsHelp || args.length === 0 ? 0 : 125;
   }
   if (cmd === rootCommand && (own.includes("--version") || own.includes("-v"))) {
     console.log(`pelagos version ${VERSION}`);

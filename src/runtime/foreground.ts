@@ -3,32 +3,60 @@
  * container's init (through a pidfd, so a recycled pid is never hit), relay
  * its terminal, and return docker's exit status (the trampoline mirrors it:
  * the code, or 128+signal).
+ *
+ * Forwarding is installed before the container starts: a signal that arrives
+ * while it is being set up is held and delivered once its init exists, and
+ * never kills pelagos (which would leave nothing to clean up after it).
  */
 import * as sys from "../../ffi/sys.ts";
 import { relayConsole } from "./console.ts";
 import type { Init } from "./start-init.ts";
 
-const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
-const NUM: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12 };
+const FORWARDED = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12 } as const;
 
-export async function waitForeground(init: Init, o: { interactive: boolean }): Promise<number> {
-  let pidfd: number | undefined;
-  try {
-    pidfd = sys.pidfdOpen(init.pid);
-  } catch {
-    /* already gone: the status comes from the trampoline */
+export class SignalForwarder {
+  #pidfd: number | undefined;
+  #held: number[] = [];
+  #handlers: [string, () => void][] = [];
+
+  constructor() {
+    for (const [name, num] of Object.entries(FORWARDED)) {
+      const h = () => this.#send(num);
+      process.on(name as NodeJS.Signals, h);
+      this.#handlers.push([name, h]);
+    }
   }
-  const handlers = FORWARDED.map((sig) => {
-    const h = () => {
-      try {
-        if (pidfd !== undefined) sys.pidfdSendSignal(pidfd, NUM[sig]!);
-      } catch {
-        /* exited meanwhile */
-      }
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
+
+  #send(sig: number): void {
+    if (this.#pidfd === undefined) {
+      this.#held.push(sig);
+      return;
+    }
+    try {
+      sys.pidfdSendSignal(this.#pidfd, sig);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+
+  attach(pid: number): void {
+    try {
+      this.#pidfd = sys.pidfdOpen(pid);
+    } catch {
+      return; // already gone: its status comes from the trampoline
+    }
+    for (const sig of this.#held.splice(0)) this.#send(sig);
+  }
+
+  dispose(): void {
+    for (const [name, h] of this.#handlers) process.off(name as NodeJS.Signals, h);
+    if (this.#pidfd !== undefined) sys.close(this.#pidfd);
+    this.#pidfd = undefined;
+  }
+}
+
+export async function waitForeground(init: Init, o: { interactive: boolean; signals: SignalForwarder }): Promise<number> {
+  o.signals.attach(init.pid);
   const relay = init.master !== undefined ? relayConsole(init.master, { stdin: o.interactive }) : undefined;
   try {
     const code = await init.trampoline.exited;
@@ -36,8 +64,7 @@ export async function waitForeground(init: Init, o: { interactive: boolean }): P
     return code;
   } finally {
     relay?.restore();
-    for (const [sig, h] of handlers) process.off(sig, h);
-    if (pidfd !== undefined) sys.close(pidfd);
+    o.signals.dispose();
     if (init.master !== undefined && !relay) sys.close(init.master);
   }
 }

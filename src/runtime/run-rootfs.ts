@@ -11,7 +11,7 @@ import { buildRunConfig } from "../plan/docker-config.ts";
 import { isAlive, processStartTime } from "../state/identity.ts";
 import { containerDir } from "../state/paths.ts";
 import { readContainerState, writeContainerState, type ContainerState } from "./container-state.ts";
-import { waitForeground } from "./foreground.ts";
+import { SignalForwarder, waitForeground } from "./foreground.ts";
 import { buildRunSpec, type RunFlags } from "./run-options.ts";
 import { startInit } from "./start-init.ts";
 
@@ -60,6 +60,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
   const dir = claimName(ctx, name);
   undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   let devnull: number | undefined;
+  const signals = new SignalForwarder();
   const state: ContainerState = {
     name, rootfs: spec.rootfs, status: "created", pid: 0, watcher_pid: process.pid,
     watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
@@ -82,7 +83,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     undo.commit();
     if (devnull !== undefined) sys.close(devnull);
     devnull = undefined;
-    const code = await waitForeground(init, { interactive: o.interactive });
+    const code = await waitForeground(init, { interactive: o.interactive, signals });
     if (o.rm) rmSync(dir, { recursive: true, force: true });
     else {
       try {
@@ -94,6 +95,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     }
     return code;
   } catch (e) {
+    signals.dispose();
     if (devnull !== undefined) sys.close(devnull);
     await undo.rollback(e);
     throw e;

@@ -115,7 +115,7 @@ describe("OCI lifecycle", () => {
 
 describe("OCI config", () => {
   itIf(skip, "an invalid config.json is rejected with its JSON path and leaves nothing", async () => {
-    await withBundle({ edit: (c) => void (c.mounts[1]!.destination = "dev") }, async (dir) => {
+    await withBundle({ writable: true, edit: (c) => void (c.mounts[1]!.destination = "dev") }, async (dir) => {
       const id = uniqueId();
       const r = await rt.run(["create", "--bundle", dir, id]);
       expect(r.code).toBe(1);

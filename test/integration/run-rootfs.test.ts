@@ -196,7 +196,7 @@ describe("pelagos run --rootfs: exit status and signals", () => {
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1"] as const) {
     itIf(skip, `${sig} sent to pelagos reaches the container's process`, async () => {
       const marker = `${scratch}/${sig}`;
-      const p = Bun.spawn([PELAGOS_BIN, "--root", rt.root, "run", "--rm", "-v", `${scratch}:/out`, "--rootfs", rootfs, "/probe", "sleep-trap", sig, `/out/${sig}`], {
+      const p = Bun.spawn([PELAGOS_BIN, "--root", rt.root, "run", "--rm", "-v", `${scratch}:/vol`, "--rootfs", rootfs, "/probe", "sleep-trap", sig, `/vol/${sig}`], {
         stdout: "pipe", stderr: "pipe",
       });
       await waitForOutput(p, "ready");

@@ -9,7 +9,7 @@ import type { OciConfig } from "../../oci/runtime/config.ts";
 import { loadBundleConfig } from "../../oci/runtime/bundle.ts";
 import { ociDir, ociFifo, validateId } from "../../state/paths.ts";
 import { startInit } from "../start-init.ts";
-import { waitForeground } from "../foreground.ts";
+import { SignalForwarder, waitForeground } from "../foreground.ts";
 import { OCI_VERSION, saveRecord, type OciRecord } from "../oci-state.ts";
 import { destroy } from "./delete.ts";
 
@@ -46,6 +46,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
     config, cloneFlags: 0,
   };
   const fifo = o.mode === "run" ? undefined : ociFifo(ctx.root, id);
+  const signals = o.mode === "run" ? new SignalForwarder() : undefined;
   try {
     if (fifo) sys.mknodFifo(fifo, 0o622);
     const hookState = (pid: number, status: string) => ({
@@ -76,10 +77,11 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
     await runHooks("poststart", config.hooks?.poststart, hookState(init.pid, "running")).catch((e) =>
       ctx.log.warn((e as Error).message),
     );
-    const code = await waitForeground(init, { interactive: true });
+    const code = await waitForeground(init, { interactive: true, signals: signals! });
     if (!o.keep) await destroy(ctx, id, { force: true }).catch((e) => ctx.log.warn((e as Error).message));
     return code;
   } catch (e) {
+    signals?.dispose();
     await undo.rollback(e);
     throw e;
   }
