@@ -20,6 +20,16 @@ export type Operator = (typeof OPERATORS)[number];
 
 const U64_MAX = (1n << 64n) - 1n;
 
+/** Missing keys and wrong types in the house style ("is required", "must be ..., got ..."). */
+const fallbackMessage = (issue: v.BaseIssue<unknown>) =>
+  issue.type === "object" && issue.received === "undefined" && issue.expected?.startsWith('"')
+    ? "is required"
+    : `must be ${KINDS[issue.expected ?? ""] ?? issue.expected}, got ${issue.received}`;
+const KINDS: Record<string, string> = { Object: "an object", Array: "an array", string: "a string", number: "a number" };
+const oneOf = (options: readonly string[]) => (issue: v.BaseIssue<unknown>) =>
+  `must be one of ${options.join(", ")}, got ${issue.received}`;
+const typed = (what: string) => (issue: v.BaseIssue<unknown>) => `must be ${what}, got ${issue.received}`;
+
 /** JSON numbers above 2^53 are rounded by JSON.parse; accept them only as bigint or string. */
 function toU64(raw: number | bigint | string): bigint | string {
   if (typeof raw === "number") {
@@ -36,7 +46,7 @@ function toU64(raw: number | bigint | string): bigint | string {
 }
 
 const U64Schema = v.pipe(
-  v.union([v.number(), v.bigint(), v.string()], "must be an unsigned 64-bit integer"),
+  v.union([v.number(), v.bigint(), v.string()], typed("an unsigned 64-bit integer")),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     const r = toU64(dataset.value);
     if (typeof r === "string") {
@@ -58,7 +68,7 @@ const ArgSchema = v.object({
   index: v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(0, "must be 0 to 5"), v.maxValue(5, "must be 0 to 5")),
   value: U64Schema,
   valueTwo: v.optional(U64Schema),
-  op: v.picklist(OPERATORS, `must be one of ${OPERATORS.join(", ")}`),
+  op: v.picklist(OPERATORS, oneOf(OPERATORS)),
 });
 
 const KernelSchema = v.pipe(v.string(), v.regex(/^\d+\.\d+(\.\d+)?$/, 'must look like "4.8"'));
@@ -73,7 +83,7 @@ const FilterSchema = v.object({
 const SyscallSchema = v.object({
   names: v.nullish(v.array(v.pipe(v.string(), v.minLength(1, "must not be empty")))),
   name: v.nullish(v.pipe(v.string(), v.minLength(1, "must not be empty"))),
-  action: v.picklist(ACTION_NAMES, `must be one of ${ACTION_NAMES.join(", ")}`),
+  action: v.picklist(ACTION_NAMES, oneOf(ACTION_NAMES)),
   errnoRet: v.nullish(ErrnoSchema),
   args: v.nullish(v.array(ArgSchema)),
   comment: v.nullish(v.string()),
@@ -85,13 +95,13 @@ const ArchSchema = v.pipe(v.string(), v.regex(/^SCMP_ARCH_[A-Z0-9_]+$/, 'must be
 const FlagNames = Object.keys(FILTER_FLAGS);
 
 export const SeccompProfileSchema = v.object({
-  defaultAction: v.picklist(ACTION_NAMES, `must be one of ${ACTION_NAMES.join(", ")}`),
+  defaultAction: v.picklist(ACTION_NAMES, oneOf(ACTION_NAMES)),
   defaultErrnoRet: v.nullish(ErrnoSchema),
   architectures: v.nullish(v.array(ArchSchema)),
   archMap: v.nullish(
     v.array(v.object({ architecture: ArchSchema, subArchitectures: v.nullish(v.array(ArchSchema)) })),
   ),
-  flags: v.nullish(v.array(v.picklist(FlagNames, `must be one of ${FlagNames.join(", ")}`))),
+  flags: v.nullish(v.array(v.picklist(FlagNames, oneOf(FlagNames)))),
   listenerPath: v.nullish(v.string()),
   listenerMetadata: v.nullish(v.string()),
   syscalls: v.nullish(v.array(SyscallSchema)),
@@ -114,7 +124,7 @@ const takesErrno = (action: string) => action === "SCMP_ACT_ERRNO" || action ===
 
 /** Validates a profile; throws ConfigError naming the JSON path of the first problem. */
 export function parseSeccompProfile(raw: unknown, jsonPath = "linux.seccomp"): SeccompProfile {
-  const res = v.safeParse(SeccompProfileSchema, raw);
+  const res = v.safeParse(SeccompProfileSchema, raw, { message: fallbackMessage });
   if (!res.success) {
     const issue = res.issues[0];
     throw new ConfigError(issuePath(jsonPath, issue), issue.message);
