@@ -122,25 +122,37 @@ export function archSegments(out: Segment[], plan: ArchPlan, defaultAction: numb
 }
 
 /**
- * Binary search over segment boundaries (A holds nr). Conditional jumps only reach 255
- * instructions, so when the left half is longer the true branch goes through a JA, whose
- * offset is 32-bit.
+ * Binary search over segment boundaries (A holds nr), written into one array: a slot is kept
+ * for the JGE, the left half is emitted, then the JGE is filled in. Conditional jumps reach
+ * only 255 instructions, so when the left half is longer the true branch goes through a JA
+ * (32-bit offset), spliced in after the JGE; that only happens near the root.
  */
-export function searchTree(segs: readonly Segment[], i = 0, j = segs.length - 1): Insn[] {
+export function searchTree(out: Insn[], segs: readonly Segment[], i = 0, j = segs.length - 1): void {
   if (i === j) {
     const o = segs[i]!.out;
-    return o.body ?? [ret(o.ret)];
+    if (o.body) for (const ins of o.body) out.push(ins);
+    else out.push(ret(o.ret));
+    return;
   }
   const mid = (i + j + 1) >> 1;
-  const left = searchTree(segs, i, mid - 1);
-  const right = searchTree(segs, mid, j);
+  const at = out.length;
+  out.push(ret(0)); // placeholder for the JGE
+  searchTree(out, segs, i, mid - 1);
+  const leftLen = out.length - at - 1;
   const boundary = segs[mid]!.start;
-  if (left.length <= 255) return [jmp(BPF_JGE, boundary, left.length, 0), ...left, ...right];
-  return [jmp(BPF_JGE, boundary, 0, 1), ja(left.length), ...left, ...right];
+  if (leftLen <= 255) {
+    out[at] = jmp(BPF_JGE, boundary, leftLen, 0);
+  } else {
+    out[at] = jmp(BPF_JGE, boundary, 0, 1);
+    out.splice(at + 1, 0, ja(leftLen));
+  }
+  searchTree(out, segs, mid, j);
 }
 
 export function sectionCode(segs: readonly Segment[]): Insn[] {
-  return [ldAbs(SECCOMP_DATA_NR), ...searchTree(segs)];
+  const out: Insn[] = [ldAbs(SECCOMP_DATA_NR)];
+  searchTree(out, segs);
+  return out;
 }
 
 /**

@@ -99,6 +99,7 @@ export function selectArches(profile: SeccompProfile, host: HostArch, log: (m: s
   }
   const out: SubArch[] = [info.native];
   for (const a of wanted) {
+    if (a === "SCMP_ARCH_NATIVE") continue;
     if ((info.possible as readonly string[]).includes(a)) {
       if (!out.includes(a as SubArch)) out.push(a as SubArch);
     } else {
