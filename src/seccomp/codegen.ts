@@ -89,24 +89,22 @@ export function pushSegment(out: Segment[], start: number, o: Outcome): void {
 export function archSegments(out: Segment[], plan: ArchPlan, defaultAction: number, enosys: boolean): void {
   const base = plan.info.nrBase;
   const enosysFrom = enosys && plan.last >= 0 ? plan.last + 1 : Number.POSITIVE_INFINITY;
-  const fillD: Outcome = { ret: defaultAction };
-  const fillE: Outcome = { ret: (SECCOMP_RET_ERRNO | ENOSYS) >>> 0 };
-  let prevRet = Number.NaN;
+  const enosysRet = (SECCOMP_RET_ERRNO | ENOSYS) >>> 0;
+  const hasCond = plan.cond.size > 0;
   const emit = (n: number, u: number) => {
-    const cond = plan.cond.get(n);
+    const cond = hasCond ? plan.cond.get(n) : undefined;
     if (cond) {
-      const o = syscallOutcome(cond, Number.isNaN(u) ? undefined : u, defaultAction, plan.info.wide);
-      prevRet = o.ret ?? Number.NaN;
-      pushSegment(out, (base + n) >>> 0, o);
+      pushSegment(out, (base + n) >>> 0, syscallOutcome(cond, Number.isNaN(u) ? undefined : u, defaultAction, plan.info.wide));
       return;
     }
-    const o = !Number.isNaN(u) ? { ret: u } : n >= enosysFrom ? fillE : fillD;
-    if (o.ret === prevRet && out.length > 0) return;
-    prevRet = o.ret;
-    pushSegment(out, (base + n) >>> 0, o);
+    const r = !Number.isNaN(u) ? u : n >= enosysFrom ? enosysRet : defaultAction;
+    const prev = out[out.length - 1];
+    if (prev && prev.out.ret === r) return;
+    out.push({ start: (base + n) >>> 0, out: { ret: r } });
   };
   const dense = plan.uncond;
-  for (let n = 0; n <= plan.maxDense + 1 && n < DENSE; n++) emit(n, dense[n]!);
+  const end = Math.min(plan.maxDense + 1, DENSE - 1);
+  for (let n = 0; n <= end; n++) emit(n, dense[n]!);
   if (plan.uncondSparse.size === 0 && plan.cond.size === 0) return;
   const sparse: number[] = [];
   for (const n of plan.uncondSparse.keys()) sparse.push(n, n + 1);

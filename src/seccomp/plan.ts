@@ -62,7 +62,7 @@ function addRule(
   skipped: Set<string>,
   log: (m: string) => void,
 ): void {
-  const table = plan.info.table;
+  const table = plan.info.table();
   for (const name of rule.names) {
     // The tables have a null prototype, so one lookup is enough and "constructor" is no syscall.
     const nr = table[name];

@@ -3,11 +3,11 @@
  * An x86_64 kernel runs x86_64, i386 (int 0x80 / compat) and x32 processes; an aarch64 kernel
  * runs aarch64 and, on CPUs that still have AArch32, 32-bit ARM processes.
  */
-import { AARCH64_SYSCALLS } from "./aarch64.ts";
-import { ARM_SYSCALLS } from "./arm.ts";
-import { I386_SYSCALLS } from "./i386.ts";
-import { X32_SYSCALLS } from "./x32.ts";
-import { X86_64_SYSCALLS } from "./x86_64.ts";
+import { aarch64Syscalls } from "./aarch64.ts";
+import { armSyscalls } from "./arm.ts";
+import { i386Syscalls } from "./i386.ts";
+import { x32Syscalls } from "./x32.ts";
+import { x86_64Syscalls } from "./x86_64.ts";
 
 export const AUDIT_ARCH_X86_64 = 0xc000003e;
 export const AUDIT_ARCH_I386 = 0x40000003;
@@ -26,15 +26,16 @@ export interface SubArchInfo {
   nrBase: number;
   /** 32-bit ABIs: the kernel hands the filter zero-extended 32-bit arguments. */
   wide: boolean;
-  table: Readonly<Record<string, number>>;
+  /** name → number; built on first call. */
+  table: () => Readonly<Record<string, number>>;
 }
 
 export const SUB_ARCHES: Readonly<Record<SubArch, SubArchInfo>> = {
-  SCMP_ARCH_X86_64: { name: "SCMP_ARCH_X86_64", audit: AUDIT_ARCH_X86_64, nrBase: 0, wide: true, table: X86_64_SYSCALLS },
-  SCMP_ARCH_X32: { name: "SCMP_ARCH_X32", audit: AUDIT_ARCH_X86_64, nrBase: X32_SYSCALL_BIT, wide: true, table: X32_SYSCALLS },
-  SCMP_ARCH_X86: { name: "SCMP_ARCH_X86", audit: AUDIT_ARCH_I386, nrBase: 0, wide: false, table: I386_SYSCALLS },
-  SCMP_ARCH_AARCH64: { name: "SCMP_ARCH_AARCH64", audit: AUDIT_ARCH_AARCH64, nrBase: 0, wide: true, table: AARCH64_SYSCALLS },
-  SCMP_ARCH_ARM: { name: "SCMP_ARCH_ARM", audit: AUDIT_ARCH_ARM, nrBase: 0, wide: false, table: ARM_SYSCALLS },
+  SCMP_ARCH_X86_64: { name: "SCMP_ARCH_X86_64", audit: AUDIT_ARCH_X86_64, nrBase: 0, wide: true, table: x86_64Syscalls },
+  SCMP_ARCH_X32: { name: "SCMP_ARCH_X32", audit: AUDIT_ARCH_X86_64, nrBase: X32_SYSCALL_BIT, wide: true, table: x32Syscalls },
+  SCMP_ARCH_X86: { name: "SCMP_ARCH_X86", audit: AUDIT_ARCH_I386, nrBase: 0, wide: false, table: i386Syscalls },
+  SCMP_ARCH_AARCH64: { name: "SCMP_ARCH_AARCH64", audit: AUDIT_ARCH_AARCH64, nrBase: 0, wide: true, table: aarch64Syscalls },
+  SCMP_ARCH_ARM: { name: "SCMP_ARCH_ARM", audit: AUDIT_ARCH_ARM, nrBase: 0, wide: false, table: armSyscalls },
 };
 
 export interface HostArchInfo {
@@ -52,6 +53,6 @@ export const HOST_ARCHES: Readonly<Record<HostArch, HostArchInfo>> = {
 
 /** Number of `name` on `arch` (x32 bit included), or undefined when the ABI has no such call. */
 export function syscallNumber(arch: SubArchInfo, name: string): number | undefined {
-  const nr = arch.table[name];
+  const nr = arch.table()[name];
   return nr === undefined ? undefined : (nr + arch.nrBase) >>> 0;
 }
