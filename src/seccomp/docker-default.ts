@@ -1,6 +1,6 @@
 /**
- * Docker's default seccomp profile (moby/moby profiles/seccomp/default.json, Apache-2.0),
- * shipped inside the binary. Allow-list: everything not listed fails with EPERM; some calls are
+ * Docker's default seccomp profile (moby/moby profiles/seccomp/default.json at commit
+ * 00f3d189e420, Apache-2.0), shipped inside the binary. Allow-list: everything not listed fails with EPERM; some calls are
  * allowed only with a capability, one kernel version or one architecture (`includes`/`excludes`).
  *
  * The data is built on first use only, and parsed once.
