@@ -1,9 +1,10 @@
 /**
  * Docker's default seccomp profile (moby/moby profiles/seccomp/default.json at commit
- * 00f3d189e420, Apache-2.0), shipped inside the binary. Allow-list: everything not listed fails with EPERM; some calls are
- * allowed only with a capability, one kernel version or one architecture (`includes`/`excludes`).
+ * 00f3d189e420, Apache-2.0), shipped inside the binary. Allow-list: everything not listed
+ * fails with EPERM; some calls are allowed only with a capability, a kernel version or an
+ * architecture (`includes`/`excludes`).
  *
- * The data is built on first use only, and parsed once.
+ * The data is built on first use and kept.
  */
 import type { SeccompProfile } from "./profile-schema.ts";
 
