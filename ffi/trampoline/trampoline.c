@@ -58,6 +58,15 @@ typedef unsigned char u8;
 #define NR_openat 257
 #define NR_sendto 44
 #define NR_sendmsg 46
+#define NR_lseek 8
+#define NR_writev 20
+#define NR_fsync 74
+#define NR_setsid 112
+#define NR_clock_gettime 228
+#define NR_unlinkat 263
+#define NR_signalfd4 289
+#define NR_renameat2 316
+#define NR_rt_sigtimedwait 128
 #elif defined(__aarch64__)
 #define NR_read 63
 #define NR_write 64
@@ -82,6 +91,15 @@ typedef unsigned char u8;
 #define NR_openat 56
 #define NR_sendto 206
 #define NR_sendmsg 211
+#define NR_lseek 62
+#define NR_writev 66
+#define NR_fsync 82
+#define NR_setsid 157
+#define NR_clock_gettime 113
+#define NR_unlinkat 35
+#define NR_signalfd4 74
+#define NR_renameat2 276
+#define NR_rt_sigtimedwait 137
 #else
 #error "unsupported architecture"
 #endif
@@ -148,6 +166,9 @@ enum {
   OP_FORK_WAIT = 13,/* run ops a[0]..a[1]-1 in a forked child (a hook), wait for it, go on at op a[2] */
   OP_SEND_FD = 14,  /* sendmsg(slots[a[0]], SCM_RIGHTS slots[a[1]]) */
   OP_MOVE_SYNC = 15,/* move the sync socket to fd a[0] (frees 3.. for preserved fds) */
+  OP_SUPERVISE = 16,/* detached parent: a[0] out pipe, a[1] err pipe, a[2] state dir fd, a[3] control fd,
+                       a[4] max log bytes, a[5] log files kept (see supervise.inc) */
+  OP_INIT = 17,     /* become a tiny init: clone; the child goes on with the next op, we forward signals and reap */
 };
 
 enum { MSG_PID = 1, MSG_READY = 2, MSG_ERROR = 3, MSG_GO = 4 };
@@ -258,6 +279,8 @@ __attribute__((noreturn)) static void wait_child(void) {
 
 static i64 run_ops(struct op *ops, u32 from, u32 to, u8 *blob);
 
+#include "supervise.inc"
+
 __attribute__((noreturn)) void trampoline_main(void) {
   /* struct stat: st_size is at byte 48 on both x86_64 and aarch64 */
   i64 st[32];
@@ -337,6 +360,12 @@ static i64 run_ops(struct op *ops, u32 from, u32 to, u8 *blob) {
       break;
     case OP_WAIT_CHILD:
       wait_child();
+    case OP_SUPERVISE:
+      supervise(o);
+    case OP_INIT:
+      if (mini_init(o) == 0) break; /* the child: go on to exec */
+      sys1(NR_exit_group, 125);
+      break;
     case OP_EXIT:
       sys1(NR_exit_group, (i64)o->a[0]);
       break;

@@ -30,6 +30,10 @@ export default defineCommand({
     tty: { type: "boolean", alias: "t", description: "Give the container a terminal" },
     network: { type: "string", description: "none, loopback (default) or host" },
     label: { type: "string", alias: "l", multiple: true, description: "Set a label KEY=VALUE" },
+    init: { type: "boolean", description: "Run a tiny init as PID 1 that forwards signals and reaps zombies" },
+    "stop-signal": { type: "string", description: "Signal `stop` sends first (default SIGTERM)" },
+    "stop-timeout": { type: "string", description: "Seconds `stop` waits before SIGKILL (default 10)" },
+    "log-opt": { type: "string", multiple: true, description: "Detached logs: max-size=N[k|m|g], max-file=N" },
   },
   async run(p: Parsed, ctx: Context) {
     if (str(p, "bundle") !== undefined) {
@@ -45,13 +49,16 @@ export default defineCommand({
       if (p.positionals.length > 0) throw new UsageError(`Running images is not supported yet: use --rootfs DIR (or --bundle DIR for an OCI bundle)`);
       throw new UsageError(`"pelagos run" needs --rootfs DIR (or --bundle DIR ID)`);
     }
-    if (bool(p, "detach")) throw new UsageError("Detached containers (-d) are not supported yet for --rootfs");
     const { runRootfs } = await import("../runtime/run-rootfs.ts");
     return runRootfs(ctx, {
       rootfs, command: p.positionals, name: str(p, "name"), hostname: str(p, "hostname"),
       env: list(p, "env"), envFiles: list(p, "env-file"), workdir: str(p, "workdir"), user: str(p, "user"),
       volumes: list(p, "volume"), tmpfs: list(p, "tmpfs"), readOnly: bool(p, "read-only"), tty: bool(p, "tty"),
       network: str(p, "network"), labels: list(p, "label"), interactive: bool(p, "interactive"), rm: bool(p, "rm"),
+      init: bool(p, "init"),
+      detach: bool(p, "detach")
+        ? { init: bool(p, "init"), stopSignal: str(p, "stop-signal"), stopTimeout: str(p, "stop-timeout"), logOpts: list(p, "log-opt") }
+        : undefined,
     });
   },
 });

@@ -50,7 +50,13 @@ export type LaunchRequest = {
   /** run prestart/createRuntime/createContainer hooks at the pre-pivot sync point */
   runtimeHooks: boolean;
   host: HostFacts;
+  /** detached (`run -d`): the trampoline supervises instead of mirroring the status (fds are the trampoline's) */
+  supervise?: SuperviseFds;
+  /** `--init`: a tiny init stays PID 1 and runs the program as its child */
+  init?: boolean;
 };
+
+export type SuperviseFds = { out: number; err: number; dir: number; control: number; maxBytes: number; maxFiles: number };
 
 export type Launch = {
   mode: "run" | "create";
@@ -89,7 +95,11 @@ export function planLaunch(req: LaunchRequest): Launch {
   b.target(cloneOp, 3, childStart);
   b.op(Op.REPORT_PID);
   b.op(Op.CLOSE_SYNC);
-  if (req.mode === "run") b.op(Op.WAIT_CHILD);
+  if (req.supervise) {
+    const v = req.supervise;
+    b.step("supervise the container");
+    b.op(Op.SUPERVISE, [v.out, v.err, v.dir, v.control, v.maxBytes, v.maxFiles]);
+  } else if (req.mode === "run") b.op(Op.WAIT_CHILD);
   else b.op(Op.EXIT, [0]);
 
   // ---- C: the container's init
@@ -274,6 +284,10 @@ export function planLaunch(req: LaunchRequest): Launch {
     b.step("set no_new_privs");
     e.sys("prctl", [K.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]);
     if (req.seccomp) planSeccomp(e, req.seccomp);
+  }
+  if (req.init) {
+    b.step("start the init process");
+    b.op(Op.INIT);
   }
   planExec(e, proc.args[0]!, proc.args, proc.env ?? [], execCandidates(proc.args[0]!, proc.env ?? []));
   return { mode: req.mode, plan: b.finish(), steps: b.steps, readies, cloneFlags: ns.clone };

@@ -23,6 +23,18 @@ export const ContainerStateSchema = v.strictObject({
   hostname: v.optional(v.string()),
   labels: v.record(v.string(), v.string()),
   rm: v.optional(v.boolean()),
+  /** detached (`run -d`): watcher_pid is the supervisor, which writes exit.json */
+  detached: v.optional(v.boolean()),
+  init: v.optional(v.boolean()),
+  interactive: v.optional(v.boolean()),
+  stop_signal: v.optional(v.string()),
+  stop_timeout: v.optional(v.number()),
+  log_max_bytes: v.optional(v.number()),
+  log_max_files: v.optional(v.number()),
+  /** CLONE_NEW* flags of the namespaces the container created (exec joins them) */
+  clone_flags: v.optional(v.number()),
+  stdout_log: v.optional(v.string()),
+  stderr_log: v.optional(v.string()),
 });
 export type ContainerState = v.InferOutput<typeof ContainerStateSchema>;
 

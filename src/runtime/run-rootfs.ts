@@ -8,14 +8,16 @@ import * as sys from "../../ffi/sys.ts";
 import type { Context } from "../cli/context.ts";
 import { PelagosError, Undo, UsageError } from "../errors.ts";
 import { buildRunConfig } from "../plan/docker-config.ts";
-import { isAlive, processStartTime } from "../state/identity.ts";
+import { processStartTime } from "../state/identity.ts";
 import { containerDir } from "../state/paths.ts";
 import { readContainerState, writeContainerState, type ContainerState } from "./container-state.ts";
 import { SignalForwarder, waitForeground } from "./foreground.ts";
 import { buildRunSpec, type RunFlags } from "./run-options.ts";
+import type { DetachFlags } from "./run-detached.ts";
 import { startInit } from "./start-init.ts";
+import { isStaleClaim } from "./observe.ts";
 
-export type RunOptions = RunFlags & { interactive: boolean; rm: boolean };
+export type RunOptions = RunFlags & { interactive: boolean; rm: boolean; init?: boolean; detach?: DetachFlags };
 
 export function validateName(name: string): string {
   if (!name) throw new UsageError("Invalid --name: it must not be empty");
@@ -26,7 +28,7 @@ export function validateName(name: string): string {
 }
 
 /** Claims the name: creates its directory exclusively (concurrent runs cannot both get it). */
-function claimName(ctx: Context, name: string): string {
+export function claimName(ctx: Context, name: string): string {
   const dir = containerDir(ctx.root, name);
   mkdirSync(`${ctx.root}/containers`, { recursive: true, mode: 0o711 });
   try {
@@ -37,7 +39,7 @@ function claimName(ctx: Context, name: string): string {
   }
   const prev = readContainerStateSafe(ctx, name);
   // a dead foreground run (pelagos was SIGKILLed) leaves a stale claim: take it over
-  if (prev && prev.status !== "exited" && !isAlive({ pid: prev.watcher_pid, startTime: prev.watcher_start_time ?? -1 })) {
+  if (prev && isStaleClaim(ctx.root, prev)) {
     rmSync(dir, { recursive: true, force: true });
     return claimName(ctx, name);
   }
@@ -53,6 +55,7 @@ function readContainerStateSafe(ctx: Context, name: string): ContainerState | un
 }
 
 export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
+  if (o.detach) return (await import("./run-detached.ts")).runDetached(ctx, o, o.detach);
   const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomBytes(4).toString("hex")}`;
   const spec = buildRunSpec(o, name, process.env);
   const config = buildRunConfig(spec);
@@ -71,7 +74,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     if (!o.interactive) devnull = sys.open("/dev/null", sys.O_RDONLY);
     const init = await startInit({
       config, rootfs: spec.rootfs, mode: "run", ownTerminal: true,
-      stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log,
+      stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log, init: o.init,
       hookState: (pid, status) => ({ ociVersion: "1.2.0", id: name, status, pid, bundle: dir }),
       onCreated: (pid, startTime) => {
         state.pid = pid;

@@ -9,7 +9,7 @@ import * as sys from "../../ffi/sys.ts";
 import { PelagosError } from "../errors.ts";
 import { runHooks } from "../hooks/run.ts";
 import type { OciConfig } from "../oci/runtime/config.ts";
-import { planLaunch, Ready } from "../plan/launch.ts";
+import { planLaunch, Ready, type SuperviseFds } from "../plan/launch.ts";
 import { processStartTime } from "../state/identity.ts";
 import { spawnContainer, type StdioFd } from "../spawn/spawn.ts";
 import { copyWindowSize } from "./console.ts";
@@ -33,6 +33,9 @@ export type InitOptions = {
   /** called when the init reached "created" (write state, pid file) */
   onCreated: (pid: number, startTime: number) => void | Promise<void>;
   log?: { warn: (m: string) => void; debug: (m: string) => void };
+  /** detached: our fds for the supervisor (out/err pipe read ends, state dir, control socket) */
+  supervisor?: { out: number; err: number; dir: number; control: number; maxBytes: number; maxFiles: number };
+  init?: boolean;
 };
 
 export type Init = {
@@ -68,10 +71,17 @@ export async function startInit(o: InitOptions): Promise<Init> {
   }
   const firstPreservedFd = 5 + extraFds.length;
   for (let i = 0; i < o.preserveFds; i++) extraFds.push(3 + i);
+  let supervise: SuperviseFds | undefined;
+  if (o.supervisor) {
+    const v = o.supervisor;
+    const at = 5 + extraFds.length;
+    extraFds.push(v.out, v.err, v.dir, v.control);
+    supervise = { out: at, err: at + 1, dir: at + 2, control: at + 3, maxBytes: v.maxBytes, maxFiles: v.maxFiles };
+  }
   const seccomp = compileSeccompFor(cfg, host, o.log);
   const launch = planLaunch({
     config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd,
-    preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host,
+    preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, supervise, init: o.init,
   });
   let startTime = 0;
   let master: number | undefined;

@@ -32,6 +32,8 @@ export const Op = {
   FORK_WAIT: 13,
   SEND_FD: 14,
   MOVE_SYNC: 15,
+  SUPERVISE: 16,
+  INIT: 17,
 } as const;
 
 export const TAG_PTR = 1n << 63n;

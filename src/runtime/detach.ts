@@ -1,0 +1,103 @@
+/**
+ * Detached containers without a daemon (`run -d`, `start`): the trampoline
+ * stays as the container's supervisor (OP_SUPERVISE in trampoline.c) and
+ * pelagos exits.
+ *
+ * Hand-over, so that a SIGKILL of pelagos at any point leaves either nothing
+ * running or a recorded, supervised container:
+ *   1  state.json {status: created, pid 0, watcher: this pelagos}
+ *   2  spawn; the trampoline T has a parent-death SIGKILL on us, the init C on T
+ *   3  execve done → state.json {created, pid: C, watcher: T}
+ *   4  "go" on the control socket → T clears its parent-death signal and answers
+ *   5  state.json {running}; print the name
+ * Killed before 4: T dies with us (or sees the control socket close and kills
+ * C); the record says created with nothing alive, which `cleanup` removes.
+ * Killed after 4: T owns C; the record names both.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import * as sys from "../../ffi/sys.ts";
+import type { Context } from "../cli/context.ts";
+import { PelagosError, SpawnError, Undo } from "../errors.ts";
+import type { OciConfig } from "../oci/runtime/config.ts";
+import { processStartTime } from "../state/identity.ts";
+import { containerDir } from "../state/paths.ts";
+import { writeContainerState, type ContainerState } from "./container-state.ts";
+import { startInit } from "./start-init.ts";
+
+export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_LOG_MAX_FILES = 3;
+
+export type DetachRequest = {
+  config: OciConfig;
+  state: ContainerState;
+  /** keep stdin open: the container reads a fifo `stdin` in its directory (`attach -i` writes to it) */
+  interactive: boolean;
+};
+
+/** Starts the container under a supervisor; returns once it runs and is recorded. */
+export async function launchDetached(ctx: Context, req: DetachRequest): Promise<ContainerState> {
+  const { state } = req;
+  const dir = containerDir(ctx.root, state.name);
+  const fds: number[] = [];
+  const open = (fd: number) => (fds.push(fd), fd);
+  const closeAll = () => {
+    for (const fd of fds.splice(0)) sys.close(fd);
+  };
+  const undo = new Undo();
+  try {
+    const [outR, outW] = sys.pipe().map(open) as [number, number];
+    const [errR, errW] = sys.pipe().map(open) as [number, number];
+    const [ours, theirs] = sys.socketpair().map(open) as [number, number];
+    const dirFd = open(sys.open(dir, sys.O_PATH | sys.O_DIRECTORY | sys.O_CLOEXEC));
+    let stdin: number;
+    if (req.interactive) {
+      rmSync(`${dir}/stdin`, { force: true });
+      sys.mknodFifo(`${dir}/stdin`, 0o600);
+      // read-write: the container never sees end of file between two attach sessions
+      stdin = open(sys.open(`${dir}/stdin`, sys.O_RDWR | sys.O_CLOEXEC));
+    } else stdin = open(sys.open("/dev/null", sys.O_RDONLY | sys.O_CLOEXEC));
+    const init = await startInit({
+      config: req.config, rootfs: state.rootfs, mode: "run", stdio: [stdin, outW, errW], preserveFds: 0, log: ctx.log,
+      init: state.init,
+      supervisor: {
+        out: outR, err: errR, dir: dirFd, control: theirs,
+        maxBytes: state.log_max_bytes ?? DEFAULT_LOG_MAX_BYTES, maxFiles: state.log_max_files ?? DEFAULT_LOG_MAX_FILES,
+      },
+      hookState: (pid, status) => ({ ociVersion: "1.2.0", id: state.name, status, pid, bundle: dir }),
+      onCreated: () => {},
+    });
+    undo.push(`stop container "${state.name}"`, () => {
+      sys.tryKill(init.pid, 9);
+    });
+    init.trampoline.unref();
+    const t = init.trampoline.pid;
+    Object.assign(state, {
+      pid: init.pid, pid_start_time: init.startTime, watcher_pid: t, watcher_start_time: processStartTime(t),
+      clone_flags: init.cloneFlags, status: "created" as const,
+    });
+    writeContainerState(ctx.root, state);
+    sys.writeAll(ours, new Uint8Array([1]));
+    const ack = new Uint8Array(1);
+    if (!sys.pollIn(ours, 10_000) || sys.read(ours, ack) !== 1)
+      throw new SpawnError("E_SPAWN", `The supervisor of container "${state.name}" did not take it over`);
+    undo.commit();
+    state.status = "running";
+    writeContainerState(ctx.root, state);
+    return state;
+  } catch (e) {
+    await undo.rollback(e);
+    throw e;
+  } finally {
+    closeAll();
+  }
+}
+
+/** Removes a container directory: only ever <root>/containers/<validated name>. */
+export function removeContainerDir(root: string, name: string): void {
+  if (!name || name.includes("/") || name.startsWith(".")) throw new PelagosError("E_INTERNAL", `Refusing to remove container "${name}"`);
+  rmSync(containerDir(root, name), { recursive: true, force: true });
+}
+
+export function ensureContainersDir(root: string): void {
+  mkdirSync(`${root}/containers`, { recursive: true, mode: 0o711 });
+}

@@ -1,0 +1,79 @@
+/** `pelagos run -d`: validate, claim the name, store the configuration, hand over to a supervisor. */
+import { randomBytes } from "node:crypto";
+import type { Context } from "../cli/context.ts";
+import { PelagosError, Undo, UsageError } from "../errors.ts";
+import { buildRunConfig } from "../plan/docker-config.ts";
+import { parseSignal } from "./oci/kill.ts";
+import { processStartTime } from "../state/identity.ts";
+import { writeContainerState, type ContainerState } from "./container-state.ts";
+import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, launchDetached, removeContainerDir } from "./detach.ts";
+import { saveConfig } from "./observe.ts";
+import { claimName, validateName, type RunOptions } from "./run-rootfs.ts";
+import { buildRunSpec } from "./run-options.ts";
+import { sweep } from "./cleanup.ts";
+
+export type DetachFlags = { init: boolean; stopSignal?: string; stopTimeout?: string; logOpts: string[] };
+
+export function parseLogOpts(opts: string[]): { maxBytes: number; maxFiles: number } {
+  let maxBytes = DEFAULT_LOG_MAX_BYTES, maxFiles = DEFAULT_LOG_MAX_FILES;
+  for (const o of opts) {
+    const [k, v = ""] = o.split("=", 2) as [string, string?];
+    if (k === "max-size") {
+      const m = /^(\d+)([kmg]?)b?$/i.exec(v);
+      if (!m) throw new UsageError(`Invalid --log-opt "${o}": expected max-size=N[k|m|g]`);
+      maxBytes = Number(m[1]) * ({ "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as ""] ?? 1);
+      if (maxBytes < 1024) throw new UsageError(`Invalid --log-opt "${o}": at least 1k`);
+    } else if (k === "max-file") {
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 9) throw new UsageError(`Invalid --log-opt "${o}": max-file is 1 to 9`);
+      maxFiles = Number(v);
+    } else throw new UsageError(`Invalid --log-opt "${o}": known options are max-size and max-file`);
+  }
+  return { maxBytes, maxFiles };
+}
+
+export function parseStopTimeout(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) > 86400) throw new UsageError(`Invalid ${flag} "${v}": expected seconds (0 to 86400)`);
+  return Number(v);
+}
+
+export async function runDetached(ctx: Context, o: RunOptions, d: DetachFlags): Promise<number> {
+  if (o.tty) throw new UsageError("Detached containers with a terminal (-d -t) are not supported yet");
+  if (d.stopSignal !== undefined) parseSignal(d.stopSignal);
+  const stopTimeout = parseStopTimeout(d.stopTimeout, "--stop-timeout");
+  const logs = parseLogOpts(d.logOpts);
+  sweep(ctx);
+  for (let attempt = 0; ; attempt++) {
+    const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomBytes(4).toString("hex")}`;
+    const spec = buildRunSpec(o, name, process.env);
+    const config = buildRunConfig(spec);
+    let dir: string;
+    try {
+      dir = claimName(ctx, name);
+    } catch (e) {
+      if (o.name === undefined && attempt < 5 && e instanceof PelagosError && e.code === "E_NAME_IN_USE") continue;
+      throw e;
+    }
+    const undo = new Undo();
+    undo.push(`remove ${dir}`, () => removeContainerDir(ctx.root, name));
+    try {
+      const state: ContainerState = {
+        name, rootfs: spec.rootfs, status: "created", pid: 0, watcher_pid: process.pid,
+        watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
+        command: spec.args, hostname: spec.hostname, labels: spec.labels, rm: o.rm, detached: true, init: d.init,
+        interactive: o.interactive, stop_signal: d.stopSignal, stop_timeout: stopTimeout,
+        log_max_bytes: logs.maxBytes, log_max_files: logs.maxFiles,
+        stdout_log: `${dir}/stdout.log`, stderr_log: `${dir}/stderr.log`,
+      };
+      writeContainerState(ctx.root, state);
+      saveConfig(ctx.root, name, config);
+      await launchDetached(ctx, { config, state, interactive: o.interactive });
+      undo.commit();
+      console.log(name);
+      return 0;
+    } catch (e) {
+      await undo.rollback(e);
+      throw e;
+    }
+  }
+}
