@@ -9,7 +9,9 @@ import { syscallTable } from "../../ffi/syscalls.ts";
 import { Op, PlanBuilder } from "../spawn/plan-encode.ts";
 import { Emitter } from "./emit.ts";
 import type { HostFacts } from "./host.ts";
-import type { Launch } from "./launch.ts";
+import { Ready, type Launch } from "./launch.ts";
+import type { OciProcess } from "../oci/runtime/config.ts";
+import { execCandidates, planCredentials, planExec } from "./process.ts";
 
 export type JoinRequest = {
   /** host pid of the container's init */
@@ -51,4 +53,106 @@ export function planJoinExec(req: JoinRequest): Launch {
   const envp = b.ptrArray(req.env.map((v) => b.str(v)));
   e.sys("execveat", [prog, b.str(""), argv, envp, K.AT_EMPTY_PATH]);
   return { mode: "run", plan: b.finish(), steps: b.steps, readies: [], cloneFlags: 0 };
+}
+
+/** `pelagos exec`: a process inside a running container, with the container's own restrictions. */
+export type ExecInRequest = {
+  pid: number;
+  namespaces: number;
+  /** the process, built from the container's stored OCI config (user, env, cwd overridden by flags) */
+  proc: OciProcess;
+  seccomp?: { filter: Uint8Array; flags: number };
+  /** fd (in the trampoline) of a socket to send the pty master on (proc.terminal) */
+  consoleFd?: number;
+  /** -d: the trampoline outlives pelagos (no parent-death signal on it) */
+  detach: boolean;
+  host: HostFacts;
+};
+
+/**
+ * T: opens the container's root and pidfd, setns(pidfd, every namespace of
+ * the container) — the PID namespace applies to children, so the process
+ * it clones is born inside — then waits and mirrors the status.
+ * The child: chroot into the container's root (the nsenter technique: the
+ * root of the mount namespace is not where pivot_root left the container),
+ * then the same steps, in the same order and from the same builders, as the
+ * container's init (launch.ts): session, terminal, seccomp, credentials
+ * (bounding set, uid/gid, capabilities), cwd, fds, no_new_privs, exec.
+ */
+export function planExecIn(req: ExecInRequest): Launch {
+  const e = new Emitter(new PlanBuilder(), syscallTable(req.host.arch));
+  const b = e.b;
+  const proc = req.proc;
+  const readies: number[] = [];
+  if (!req.detach) {
+    b.step("watch the runtime process");
+    b.op(Op.DEATHSIG, [K.SIGKILL, req.host.pid]);
+  }
+  b.op(Op.RESET_SIGNALS);
+  b.step(`enter the namespaces of process ${req.pid}`);
+  const pidfd = b.slot();
+  e.sys("pidfd_open", [req.pid, 0], { slot: pidfd });
+  const root = b.slot();
+  e.sys("openat", [K.AT_FDCWD, b.str(`/proc/${req.pid}/root`), K.O_PATH | K.O_DIRECTORY | K.O_CLOEXEC, 0], { slot: root });
+  e.sys("setns", [pidfd, req.namespaces]);
+  e.close(pidfd);
+  b.step("create the process");
+  const clone = b.op(Op.CLONE, [0, 0, 0, 0]);
+  const child = b.label();
+  b.target(clone, 3, child);
+  b.op(Op.REPORT_PID);
+  b.op(Op.CLOSE_SYNC);
+  b.op(Op.WAIT_CHILD);
+  b.here(child);
+  b.step("watch the parent process");
+  b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
+  b.step("enter the container's root");
+  e.sys("fchdir", [root]);
+  e.sys("chroot", [b.str(".")]);
+  e.close(root);
+  b.step("start a new session");
+  e.sys("setsid", []);
+  if (proc.terminal) {
+    if (req.consoleFd === undefined) throw new Error("exec with a terminal needs a console socket");
+    b.step("create the terminal");
+    const master = b.slot();
+    e.sys("openat", [K.AT_FDCWD, b.str("/dev/pts/ptmx"), K.O_RDWR | K.O_NOCTTY | K.O_CLOEXEC, 0], { slot: master });
+    e.sys("ioctl", [master, K.TIOCSPTLCK, b.bytes(new Uint8Array(4))]);
+    const slave = b.slot();
+    e.sys("ioctl", [master, K.TIOCGPTPEER, K.O_RDWR | K.O_NOCTTY | K.O_CLOEXEC], { slot: slave });
+    b.step("send the terminal to pelagos");
+    const sock = b.slot();
+    e.sys("fcntl", [req.consoleFd, 1030 /* F_DUPFD_CLOEXEC */, 10], { slot: sock });
+    b.op(Op.SEND_FD, [sock.slot, master.slot]);
+    e.close(sock);
+    e.close(master);
+    b.op(Op.READY, [Ready.CONSOLE]);
+    readies.push(Ready.CONSOLE);
+    b.step("make the terminal the controlling terminal");
+    for (const fd of [0, 1, 2]) e.sys("dup3", [slave, fd, 0]);
+    e.sys("ioctl", [0, K.TIOCSCTTY, 0]);
+    e.close(slave);
+  }
+  const nnp = proc.noNewPrivileges === true;
+  if (req.seccomp && !nnp) planSeccomp(e, req.seccomp);
+  planCredentials(e, proc, req.host);
+  b.step(`change to the working directory ${proc.cwd}`);
+  e.sys("chdir", [b.str(proc.cwd || "/")]);
+  b.step("close inherited file descriptors");
+  e.sys("close_range", [3, 0xffffffff, K.CLOSE_RANGE_CLOEXEC]);
+  if (nnp) {
+    b.step("set no_new_privs");
+    e.sys("prctl", [K.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]);
+    if (req.seccomp) planSeccomp(e, req.seccomp);
+  }
+  const args = proc.args ?? [];
+  planExec(e, args[0]!, args, proc.env ?? [], execCandidates(args[0]!, proc.env ?? []));
+  return { mode: "run", plan: b.finish(), steps: b.steps, readies, cloneFlags: 0 };
+}
+
+function planSeccomp(e: Emitter, s: { filter: Uint8Array; flags: number }): void {
+  e.b.step("load the seccomp filter");
+  const filter = e.b.bytes(s.filter);
+  const prog = e.b.words([s.filter.length / 8, filter]);
+  e.sys("seccomp", [K.SECCOMP_SET_MODE_FILTER, s.flags, prog]);
 }

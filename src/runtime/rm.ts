@@ -1,11 +1,10 @@
-/** `pelagos rm [-f] NAME...`: forget exited containers; -f kills running ones first. */
-import { rmSync } from "node:fs";
-import * as sys from "../../ffi/sys.ts";
+/** `pelagos rm [-f] NAME...`: forget stopped containers; -f kills running ones first. */
 import type { Context } from "../cli/context.ts";
 import { PelagosError } from "../errors.ts";
-import { isAlive, processStartTime } from "../state/identity.ts";
-import { containerDir } from "../state/paths.ts";
-import { readContainerState } from "./container-state.ts";
+import * as K from "../../ffi/consts.ts";
+import { signalInit, waitStopped } from "./control.ts";
+import { removeContainerDir } from "./detach.ts";
+import { loadState, observe } from "./observe.ts";
 import { validateName } from "./run-rootfs.ts";
 
 export async function removeContainers(ctx: Context, names: string[], o: { force: boolean }): Promise<number> {
@@ -23,22 +22,14 @@ export async function removeContainers(ctx: Context, names: string[], o: { force
 }
 
 async function removeOne(ctx: Context, name: string, o: { force: boolean }): Promise<void> {
-  const s = readContainerState(ctx.root, name);
-  if (!s) throw new PelagosError("E_NOT_FOUND", `No such container: "${name}"`);
-  const init = { pid: s.pid, startTime: s.pid_start_time ?? -1 };
-  if (s.status !== "exited" && isAlive(init)) {
+  const s = loadState(ctx.root, name);
+  const ob = observe(ctx.root, s);
+  if (ob.initAlive || (s.detached && ob.ownerAlive)) {
     if (!o.force) throw new PelagosError("E_RUNNING", `Cannot remove container "${name}": it is running (stop it first, or use --force)`);
-    let fd: number | undefined;
-    try {
-      fd = sys.pidfdOpen(s.pid);
-      if (processStartTime(s.pid) === init.startTime) sys.pidfdSendSignal(fd, 9);
-    } catch {
-      /* already gone */
-    } finally {
-      if (fd !== undefined) sys.close(fd);
-    }
-    const deadline = Date.now() + 10_000;
-    while (isAlive(init) && Date.now() < deadline) await Bun.sleep(5);
+    signalInit(s, K.SIGKILL);
+    // a supervisor still starting (no init recorded yet) is ended by the hand-over failing; give it time
+    if (!(await waitStopped(ctx.root, name, 10_000)))
+      throw new PelagosError("E_RUNNING", `Cannot remove container "${name}": it did not stop within 10 s`);
   }
-  rmSync(containerDir(ctx.root, name), { recursive: true, force: true });
+  removeContainerDir(ctx.root, name);
 }

@@ -15,7 +15,7 @@ import { SignalForwarder, waitForeground } from "./foreground.ts";
 import { buildRunSpec, type RunFlags } from "./run-options.ts";
 import type { DetachFlags } from "./run-detached.ts";
 import { startInit } from "./start-init.ts";
-import { isStaleClaim } from "./observe.ts";
+import { isStaleClaim, saveConfig } from "./observe.ts";
 
 export type RunOptions = RunFlags & { interactive: boolean; rm: boolean; init?: boolean; detach?: DetachFlags };
 
@@ -71,6 +71,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
   };
   try {
     writeContainerState(ctx.root, state);
+    saveConfig(ctx.root, name, config);
     if (!o.interactive) devnull = sys.open("/dev/null", sys.O_RDONLY);
     const init = await startInit({
       config, rootfs: spec.rootfs, mode: "run", ownTerminal: true,

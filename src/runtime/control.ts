@@ -1,0 +1,61 @@
+/**
+ * Signals to `pelagos run` containers: stop, kill, wait, rm. Every signal
+ * goes through a pidfd opened on the recorded pid and checked against the
+ * recorded start time, so a recycled pid is never hit. The init is the
+ * application itself (clone(CLONE_NEWPID), no intermediate process), so the
+ * stop signal reaches it; the kernel delivers a signal from outside to a PID
+ * namespace's init only when it has a handler (why `--init` exists), and
+ * SIGKILL to that init ends every process of the namespace.
+ */
+import * as sys from "../../ffi/sys.ts";
+import * as K from "../../ffi/consts.ts";
+import { processStartTime } from "../state/identity.ts";
+import { readContainerState, type ContainerState } from "./container-state.ts";
+import { parseSignal } from "./oci/kill.ts";
+import { loadState, observe, type Observed } from "./observe.ts";
+
+/** Sends `sig` to the container's init; false when it is not running. */
+export function signalInit(s: ContainerState, sig: number): boolean {
+  if (s.pid <= 0) return false;
+  let fd: number | undefined;
+  try {
+    fd = sys.pidfdOpen(s.pid);
+    // checked after opening: the pidfd now pins this exact process
+    if (processStartTime(s.pid) !== (s.pid_start_time ?? -1)) return false;
+    sys.pidfdSendSignal(fd, sig);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) sys.close(fd);
+  }
+}
+
+/** Waits until the container is no longer running (and its supervisor recorded the exit). */
+export async function waitStopped(root: string, name: string, timeoutMs: number): Promise<Observed | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 2;
+  for (;;) {
+    const s = readContainerState(root, name);
+    if (!s) return undefined; // removed meanwhile
+    const o = observe(root, s);
+    const settled = !o.initAlive && (!s.detached || !o.ownerAlive);
+    if (settled || Date.now() >= deadline) return settled ? o : undefined;
+    await Bun.sleep(delay);
+    delay = Math.min(delay * 2, 50);
+  }
+}
+
+export function stopSignalOf(s: ContainerState): number {
+  return s.stop_signal ? parseSignal(s.stop_signal) : K.SIGNALS.SIGTERM!;
+}
+
+/** docker stop: the stop signal, `timeoutS` seconds, then SIGKILL. */
+export async function stopOne(root: string, name: string, timeoutS?: number): Promise<void> {
+  const s = loadState(root, name);
+  if (observe(root, s).status !== "running") return;
+  const t = timeoutS ?? s.stop_timeout ?? 10;
+  if (t > 0 && signalInit(s, stopSignalOf(s)) && (await waitStopped(root, name, t * 1000))) return;
+  signalInit(s, K.SIGKILL);
+  await waitStopped(root, name, 10_000);
+}

@@ -1,0 +1,83 @@
+/** `inspect`, `wait` and `attach` for `pelagos run` containers. */
+import { writeSync } from "node:fs";
+import * as sys from "../../ffi/sys.ts";
+import { PelagosError, UsageError } from "../errors.ts";
+import { containerDir } from "../state/paths.ts";
+import { printLogs } from "./logs.ts";
+import { configFile, loadState, observe } from "./observe.ts";
+import { readJson } from "../state/store.ts";
+import * as v from "valibot";
+import { validateName } from "./run-rootfs.ts";
+
+export function inspectOne(root: string, name: string) {
+  const s = loadState(root, name);
+  const o = observe(root, s);
+  const config = readJson(configFile(root, name), v.unknown()) as { process?: { env?: string[]; cwd?: string; user?: unknown } } | undefined;
+  return {
+    Name: s.name,
+    Created: s.started_at,
+    Path: s.command[0],
+    Args: s.command.slice(1),
+    State: {
+      Status: o.status, Running: o.status === "running", Pid: o.initAlive ? s.pid : 0, ExitCode: o.exitCode ?? (o.status === "dead" ? -1 : 0),
+      StartedAt: s.started_at, FinishedAt: o.finishedAt ?? "", Dead: o.status === "dead",
+    },
+    Config: {
+      Hostname: s.hostname, Cmd: s.command, Env: config?.process?.env ?? [], WorkingDir: config?.process?.cwd ?? "/",
+      User: config?.process?.user, Labels: s.labels, StopSignal: s.stop_signal ?? "SIGTERM", StopTimeout: s.stop_timeout ?? 10,
+      Init: s.init === true, OpenStdin: s.interactive === true,
+    },
+    Rootfs: s.rootfs,
+    Detached: s.detached === true,
+    LogPath: s.stdout_log ?? "",
+    ErrorLogPath: s.stderr_log ?? "",
+    SupervisorPid: o.ownerAlive ? s.watcher_pid : 0,
+    AutoRemove: s.rm === true,
+    OciConfig: config,
+  };
+}
+
+/** docker wait: the exit code once the container stopped (-1 when its owner died without recording one). */
+export async function waitExit(root: string, name: string): Promise<number> {
+  let delay = 5;
+  for (;;) {
+    const s = loadState(root, name);
+    const o = observe(root, s);
+    if (o.status === "exited" && !(s.detached && o.ownerAlive)) return o.exitCode ?? -1;
+    if (o.status === "dead") return -1;
+    await Bun.sleep(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/** Follows the output from now on; with a container started with -i, forwards our stdin to its fifo. */
+export async function attachOne(root: string, raw: string, o: { stdin: boolean }): Promise<number> {
+  const name = validateName(raw);
+  const s = loadState(root, name);
+  if (!s.detached) throw new UsageError(`Container "${name}" is not detached: nothing to attach to`);
+  if (observe(root, s).status !== "running") throw new PelagosError("E_STATE", `Cannot attach to container "${name}": it is not running`);
+  let fifo: number | undefined;
+  if (o.stdin && s.interactive) {
+    fifo = sys.open(`${containerDir(root, name)}/stdin`, sys.O_WRONLY | sys.O_CLOEXEC);
+    process.stdin.on("data", (chunk: Buffer) => {
+      try {
+        writeSync(fifo!, chunk);
+      } catch {
+        /* the container is gone */
+      }
+    });
+    process.stdin.resume();
+  }
+  try {
+    await printLogs(containerDir(root, name), { follow: true, tail: 0, timestamps: false }, () => {
+      const cur = observe(root, loadState(root, name));
+      return cur.initAlive || cur.ownerAlive;
+    });
+  } finally {
+    if (fifo !== undefined) {
+      process.stdin.pause();
+      sys.close(fifo);
+    }
+  }
+  return waitExit(root, name);
+}
