@@ -11,15 +11,56 @@
  * Every delete goes through removeContainerDir (a validated name under
  * <root>/containers) or unlinks a single file in such a directory.
  */
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { isAlive, processStartTime } from "../state/identity.ts";
 import type { Context } from "../cli/context.ts";
-import { readContainerState } from "./container-state.ts";
+import { readContainerState, type ContainerState } from "./container-state.ts";
 import { removeContainerDir } from "./detach.ts";
 import { isStaleClaim, observe } from "./observe.ts";
 
 const GRACE_MS = 60_000;
 
 export type Swept = { name: string; why: string }[];
+
+function olderThanGrace(path: string, now: number): boolean {
+  try {
+    return now - statSync(path).mtimeMs > GRACE_MS;
+  } catch {
+    return false; // renamed or removed meanwhile
+  }
+}
+
+function verdict(root: string, s: ContainerState): string | undefined {
+  if (isStaleClaim(root, s)) return "its start never completed";
+  const o = observe(root, s);
+  if (s.rm && !o.ownerAlive && !o.initAlive && (o.status === "exited" || o.status === "dead")) return "it exited and was started with --rm";
+  return undefined;
+}
+
+/** The lock withLock() (lock.ts) takes, without waiting: undefined when someone holds it. */
+function tryLock(root: string, id: string): (() => void) | undefined {
+  const dir = `${root}/locks`;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = `${dir}/${id}.lock`;
+  const me = JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid) ?? 0 });
+  for (let i = 0; i < 2; i++) {
+    try {
+      writeFileSync(path, me, { flag: "wx" });
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      let holder: { pid: number; startTime: number } | undefined;
+      try {
+        holder = JSON.parse(readFileSync(path, "utf8"));
+      } catch {
+        return undefined; // being written
+      }
+      if (!holder || isAlive(holder)) return undefined;
+      rmSync(path, { force: true });
+    }
+  }
+  return undefined;
+}
 
 export function sweep(ctx: Context, now = Date.now()): Swept {
   const base = `${ctx.root}/containers`;
@@ -34,25 +75,28 @@ export function sweep(ctx: Context, now = Date.now()): Swept {
     if (name.startsWith(".")) continue;
     const dir = `${base}/${name}`;
     try {
-      for (const f of readdirSync(dir))
-        if (f.startsWith(".") && f.endsWith(".tmp") && now - statSync(`${dir}/${f}`).mtimeMs > GRACE_MS) rmSync(`${dir}/${f}`, { force: true });
+      for (const f of readdirSync(dir)) if (f.startsWith(".") && f.endsWith(".tmp") && olderThanGrace(`${dir}/${f}`, now)) rmSync(`${dir}/${f}`, { force: true });
       const s = readContainerState(ctx.root, name);
       if (!s) {
-        if (now - statSync(dir).mtimeMs > GRACE_MS) {
+        if (olderThanGrace(dir, now)) {
           removeContainerDir(ctx.root, name);
           out.push({ name, why: "no state.json" });
         }
         continue;
       }
-      if (isStaleClaim(ctx.root, s)) {
-        removeContainerDir(ctx.root, name);
-        out.push({ name, why: "its start never completed" });
-        continue;
-      }
-      const o = observe(ctx.root, s);
-      if (s.rm && !o.ownerAlive && !o.initAlive && (o.status === "exited" || o.status === "dead")) {
-        removeContainerDir(ctx.root, name);
-        out.push({ name, why: "it exited and was started with --rm" });
+      const why = verdict(ctx.root, s);
+      if (!why) continue;
+      // a start in progress holds the name's lock; and the record must not have moved on since it was judged
+      const release = tryLock(ctx.root, `run.${name}`);
+      if (!release) continue;
+      try {
+        const again = readContainerState(ctx.root, name);
+        if (again && JSON.stringify(again) === JSON.stringify(s) && verdict(ctx.root, again) === why) {
+          removeContainerDir(ctx.root, name);
+          out.push({ name, why });
+        }
+      } finally {
+        release();
       }
     } catch (e) {
       ctx.log.debug(`cleanup: skipping "${name}": ${(e as Error).message}`);
