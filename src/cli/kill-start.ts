@@ -73,11 +73,8 @@ export const start = defineCommand({
     if (bool(p, "attach")) {
       if (p.positionals.length !== 1) throw new UsageError(`"pelagos start -a" takes one container name`);
       const { attachOne } = await import("../runtime/inspect.ts");
-      await each(ctx, p.positionals, (n) => startAgain(ctx, n));
-      return attachOne(ctx.root, p.positionals[0]!, { stdin: true }).catch(async () => {
-        const { waitExit } = await import("../runtime/inspect.ts");
-        return waitExit(ctx.root, p.positionals[0]!);
-      });
+      if (await each(ctx, p.positionals, (n) => startAgain(ctx, n))) return 1;
+      return attachOne(ctx.root, p.positionals[0]!, { stdin: true, fromStart: true });
     }
     return each(ctx, p.positionals, async (n) => {
       await startAgain(ctx, n);

@@ -3,7 +3,7 @@ import { writeSync } from "node:fs";
 import * as sys from "../../ffi/sys.ts";
 import { PelagosError, UsageError } from "../errors.ts";
 import { containerDir } from "../state/paths.ts";
-import { printLogs } from "./logs.ts";
+import { parseSince, printLogs } from "./logs.ts";
 import { configFile, loadState, observe } from "./observe.ts";
 import { readJson } from "../state/store.ts";
 import * as v from "valibot";
@@ -51,11 +51,11 @@ export async function waitExit(root: string, name: string): Promise<number> {
 }
 
 /** Follows the output from now on; with a container started with -i, forwards our stdin to its fifo. */
-export async function attachOne(root: string, raw: string, o: { stdin: boolean }): Promise<number> {
+export async function attachOne(root: string, raw: string, o: { stdin: boolean; fromStart?: boolean }): Promise<number> {
   const name = validateName(raw);
   const s = loadState(root, name);
   if (!s.detached) throw new UsageError(`Container "${name}" is not detached: nothing to attach to`);
-  if (observe(root, s).status !== "running") throw new PelagosError("E_STATE", `Cannot attach to container "${name}": it is not running`);
+  if (!o.fromStart && observe(root, s).status !== "running") throw new PelagosError("E_STATE", `Cannot attach to container "${name}": it is not running`);
   let fifo: number | undefined;
   if (o.stdin && s.interactive) {
     fifo = sys.open(`${containerDir(root, name)}/stdin`, sys.O_WRONLY | sys.O_CLOEXEC);
@@ -69,7 +69,9 @@ export async function attachOne(root: string, raw: string, o: { stdin: boolean }
     process.stdin.resume();
   }
   try {
-    await printLogs(containerDir(root, name), { follow: true, tail: 0, timestamps: false }, () => {
+    // start -a: everything this run wrote (it may have finished already); attach: from now on
+    const from = o.fromStart ? { since: parseSince(s.started_at) } : { tail: 0 };
+    await printLogs(containerDir(root, name), { follow: true, ...from, timestamps: false }, () => {
       const cur = observe(root, loadState(root, name));
       return cur.initAlive || cur.ownerAlive;
     });
