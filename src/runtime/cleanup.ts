@@ -5,14 +5,14 @@
  *   - a start that never completed (pelagos or the supervisor died before the
  *     hand-over): status "created" with nothing alive;
  *   - a `--rm` container whose owner is gone (it exited, or was killed);
- *   - a directory without state.json older than a minute (killed between the
- *     name claim and the first write; younger ones may be a claim in progress);
+ *   - a directory without state.json whose name lock is free (killed between
+ *     the name claim and the first write, which happen under that lock);
  *   - temp files of interrupted atomic writes, older than a minute.
  * Every delete goes through removeContainerDir (a validated name under
  * <root>/containers) or unlinks a single file in such a directory.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { isAlive, processStartTime } from "../state/identity.ts";
+import { readdirSync, rmSync, statSync } from "node:fs";
+import { nameLockId, tryLock } from "./name-lock.ts";
 import type { Context } from "../cli/context.ts";
 import { readContainerState, type ContainerState } from "./container-state.ts";
 import { removeContainerDir } from "./detach.ts";
@@ -37,31 +37,6 @@ function verdict(root: string, s: ContainerState): string | undefined {
   return undefined;
 }
 
-/** The lock withLock() (lock.ts) takes, without waiting: undefined when someone holds it. */
-function tryLock(root: string, id: string): (() => void) | undefined {
-  const dir = `${root}/locks`;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = `${dir}/${id}.lock`;
-  const me = JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid) ?? 0 });
-  for (let i = 0; i < 2; i++) {
-    try {
-      writeFileSync(path, me, { flag: "wx" });
-      return () => rmSync(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      let holder: { pid: number; startTime: number } | undefined;
-      try {
-        holder = JSON.parse(readFileSync(path, "utf8"));
-      } catch {
-        return undefined; // being written
-      }
-      if (!holder || isAlive(holder)) return undefined;
-      rmSync(path, { force: true });
-    }
-  }
-  return undefined;
-}
-
 export function sweep(ctx: Context, now = Date.now()): Swept {
   const base = `${ctx.root}/containers`;
   let names: string[];
@@ -71,6 +46,12 @@ export function sweep(ctx: Context, now = Date.now()): Swept {
     return [];
   }
   const out: Swept = [];
+  // name locks left by a killed pelagos: taking one removes it when its holder is gone
+  try {
+    for (const f of readdirSync(`${ctx.root}/locks`)) if (f.startsWith("run.") && f.endsWith(".lock")) tryLock(ctx.root, f.slice(0, -5))?.();
+  } catch {
+    /* no locks */
+  }
   for (const name of names) {
     if (name.startsWith(".")) continue;
     const dir = `${base}/${name}`;
@@ -78,16 +59,23 @@ export function sweep(ctx: Context, now = Date.now()): Swept {
       for (const f of readdirSync(dir)) if (f.startsWith(".") && f.endsWith(".tmp") && olderThanGrace(`${dir}/${f}`, now)) rmSync(`${dir}/${f}`, { force: true });
       const s = readContainerState(ctx.root, name);
       if (!s) {
-        if (olderThanGrace(dir, now)) {
-          removeContainerDir(ctx.root, name);
-          out.push({ name, why: "no state.json" });
+        // claims write their first record under the name's lock: unlocked and still empty = abandoned
+        const release = tryLock(ctx.root, nameLockId(name));
+        if (!release) continue;
+        try {
+          if (!readContainerState(ctx.root, name)) {
+            removeContainerDir(ctx.root, name);
+            out.push({ name, why: "its start never wrote a record" });
+          }
+        } finally {
+          release();
         }
         continue;
       }
       const why = verdict(ctx.root, s);
       if (!why) continue;
       // a start in progress holds the name's lock; and the record must not have moved on since it was judged
-      const release = tryLock(ctx.root, `run.${name}`);
+      const release = tryLock(ctx.root, nameLockId(name));
       if (!release) continue;
       try {
         const again = readContainerState(ctx.root, name);

@@ -5,9 +5,11 @@ import { PelagosError, Undo, UsageError } from "../errors.ts";
 import { buildRunConfig, type RunSpec } from "../plan/docker-config.ts";
 import type { OciConfig } from "../oci/runtime/config.ts";
 import { withLock } from "./lock.ts";
+import { nameLockId } from "./name-lock.ts";
 import { parseSignal } from "./oci/kill.ts";
 import { processStartTime } from "../state/identity.ts";
-import { writeContainerState, type ContainerState } from "./container-state.ts";
+import type { ContainerState } from "./container-state.ts";
+import { containerDir } from "../state/paths.ts";
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, launchDetached, removeContainerDir } from "./detach.ts";
 import { saveConfig } from "./observe.ts";
 import { claimName, validateName, type RunOptions } from "./run-rootfs.ts";
@@ -51,7 +53,7 @@ export async function runDetached(ctx: Context, o: RunOptions, d: DetachFlags): 
     const config = buildRunConfig(spec);
     try {
       // the name's lock is held from the claim to the hand-over: `cleanup` never judges a start in progress
-      return await withLock(ctx.root, `run.${name}`, () => startNamed(ctx, o, d, { name, spec, config, stopTimeout, logs }));
+      return await withLock(ctx.root, nameLockId(name), () => startNamed(ctx, o, d, { name, spec, config, stopTimeout, logs }));
     } catch (e) {
       if (o.name === undefined && attempt < 5 && e instanceof PelagosError && e.code === "E_NAME_IN_USE") continue;
       throw e;
@@ -63,19 +65,19 @@ type Prepared = { name: string; spec: RunSpec; config: OciConfig; stopTimeout?: 
 
 async function startNamed(ctx: Context, o: RunOptions, d: DetachFlags, p: Prepared): Promise<number> {
   const { name, spec, config, stopTimeout, logs } = p;
-  const dir = claimName(ctx, name);
+  const dir = containerDir(ctx.root, name);
+  const state: ContainerState = {
+    name, rootfs: spec.rootfs, status: "created", pid: 0, watcher_pid: process.pid,
+    watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
+    command: spec.args, hostname: spec.hostname, labels: spec.labels, rm: o.rm, detached: true, init: d.init,
+    interactive: o.interactive, stop_signal: d.stopSignal, stop_timeout: stopTimeout,
+    log_max_bytes: logs.maxBytes, log_max_files: logs.maxFiles,
+    stdout_log: `${dir}/stdout.log`, stderr_log: `${dir}/stderr.log`,
+  };
+  claimName(ctx, state, { locked: true });
   const undo = new Undo();
   undo.push(`remove ${dir}`, () => removeContainerDir(ctx.root, name));
   try {
-    const state: ContainerState = {
-      name, rootfs: spec.rootfs, status: "created", pid: 0, watcher_pid: process.pid,
-      watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
-      command: spec.args, hostname: spec.hostname, labels: spec.labels, rm: o.rm, detached: true, init: d.init,
-      interactive: o.interactive, stop_signal: d.stopSignal, stop_timeout: stopTimeout,
-      log_max_bytes: logs.maxBytes, log_max_files: logs.maxFiles,
-      stdout_log: `${dir}/stdout.log`, stderr_log: `${dir}/stderr.log`,
-    };
-    writeContainerState(ctx.root, state);
     saveConfig(ctx.root, name, config);
     await launchDetached(ctx, { config, state, interactive: o.interactive });
     undo.commit();

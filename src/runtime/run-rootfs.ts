@@ -16,6 +16,7 @@ import { buildRunSpec, type RunFlags } from "./run-options.ts";
 import type { DetachFlags } from "./run-detached.ts";
 import { startInit } from "./start-init.ts";
 import { isStaleClaim, saveConfig } from "./observe.ts";
+import { lockSync, nameLockId } from "./name-lock.ts";
 
 export type RunOptions = RunFlags & { interactive: boolean; rm: boolean; init?: boolean; detach?: DetachFlags };
 
@@ -28,7 +29,18 @@ export function validateName(name: string): string {
 }
 
 /** Claims the name: creates its directory exclusively (concurrent runs cannot both get it). */
-export function claimName(ctx: Context, name: string): string {
+export function claimName(ctx: Context, initial: ContainerState, o: { locked?: boolean } = {}): string {
+  const release = o.locked ? undefined : lockSync(ctx.root, nameLockId(initial.name));
+  try {
+    const dir = claimDir(ctx, initial.name);
+    writeContainerState(ctx.root, initial);
+    return dir;
+  } finally {
+    release?.();
+  }
+}
+
+function claimDir(ctx: Context, name: string): string {
   const dir = containerDir(ctx.root, name);
   mkdirSync(`${ctx.root}/containers`, { recursive: true, mode: 0o711 });
   try {
@@ -41,7 +53,7 @@ export function claimName(ctx: Context, name: string): string {
   // a dead foreground run (pelagos was SIGKILLed) leaves a stale claim: take it over
   if (prev && isStaleClaim(ctx.root, prev)) {
     rmSync(dir, { recursive: true, force: true });
-    return claimName(ctx, name);
+    return claimDir(ctx, name);
   }
   throw new PelagosError("E_NAME_IN_USE", `The container name "${name}" is already in use (remove it with "pelagos rm ${name}")`);
 }
@@ -60,17 +72,16 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
   const spec = buildRunSpec(o, name, process.env);
   const config = buildRunConfig(spec);
   const undo = new Undo();
-  const dir = claimName(ctx, name);
-  undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
-  let devnull: number | undefined;
-  const signals = new SignalForwarder();
   const state: ContainerState = {
     name, rootfs: spec.rootfs, status: "created", pid: 0, watcher_pid: process.pid,
     watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
     command: spec.args, hostname: spec.hostname, labels: spec.labels, rm: o.rm,
   };
+  const dir = claimName(ctx, state);
+  undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  let devnull: number | undefined;
+  const signals = new SignalForwarder();
   try {
-    writeContainerState(ctx.root, state);
     saveConfig(ctx.root, name, config);
     if (!o.interactive) devnull = sys.open("/dev/null", sys.O_RDONLY);
     const init = await startInit({
