@@ -67,6 +67,7 @@ typedef unsigned char u8;
 #define NR_signalfd4 289
 #define NR_renameat2 316
 #define NR_rt_sigtimedwait 128
+#define NR_recvmsg 47
 #elif defined(__aarch64__)
 #define NR_read 63
 #define NR_write 64
@@ -100,6 +101,7 @@ typedef unsigned char u8;
 #define NR_signalfd4 74
 #define NR_renameat2 276
 #define NR_rt_sigtimedwait 137
+#define NR_recvmsg 212
 #else
 #error "unsupported architecture"
 #endif

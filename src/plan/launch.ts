@@ -56,7 +56,11 @@ export type LaunchRequest = {
   init?: boolean;
 };
 
-export type SuperviseFds = { out: number; err: number; dir: number; control: number; maxBytes: number; maxFiles: number };
+export type SuperviseFds = {
+  out: number; err: number; dir: number; control: number; maxBytes: number; maxFiles: number;
+  /** a terminal: the socket the pty master arrives on, and the stdin fifo copied to it */
+  console?: number; stdin?: number;
+};
 
 export type Launch = {
   mode: "run" | "create";
@@ -98,7 +102,8 @@ export function planLaunch(req: LaunchRequest): Launch {
   if (req.supervise) {
     const v = req.supervise;
     b.step("supervise the container");
-    b.op(Op.SUPERVISE, [v.out, v.err, v.dir, v.control, v.maxBytes, v.maxFiles]);
+    const pack = (lo: number, hi: number | undefined) => lo | ((hi ?? 0xffff) << 16);
+    b.op(Op.SUPERVISE, [pack(v.out, v.console), pack(v.err, v.stdin), v.dir, v.control, v.maxBytes, v.maxFiles]);
   } else if (req.mode === "run") b.op(Op.WAIT_CHILD);
   else b.op(Op.EXIT, [0]);
 

@@ -60,7 +60,7 @@ export async function launchDetached(ctx: Context, req: DetachRequest): Promise<
       config: req.config, rootfs: state.rootfs, mode: "run", stdio: [stdin, outW, errW], preserveFds: 0, log: ctx.log,
       init: state.init,
       supervisor: {
-        out: outR, err: errR, dir: dirFd, control: theirs,
+        out: outR, err: errR, dir: dirFd, control: theirs, stdin: req.interactive ? stdin : undefined,
         maxBytes: state.log_max_bytes ?? DEFAULT_LOG_MAX_BYTES, maxFiles: state.log_max_files ?? DEFAULT_LOG_MAX_FILES,
       },
       hookState: (pid, status) => ({ ociVersion: "1.2.0", id: state.name, status, pid, bundle: dir }),

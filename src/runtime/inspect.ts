@@ -51,13 +51,16 @@ export async function waitExit(root: string, name: string): Promise<number> {
 }
 
 /** Follows the output from now on; with a container started with -i, forwards our stdin to its fifo. */
-export async function attachOne(root: string, raw: string, o: { stdin: boolean; fromStart?: boolean }): Promise<number> {
-  const name = validateName(raw);
+export async function attachOne(root: string, rawName: string, o: { stdin: boolean; fromStart?: boolean }): Promise<number> {
+  const name = validateName(rawName);
   const s = loadState(root, name);
   if (!s.detached) throw new UsageError(`Container "${name}" is not detached: nothing to attach to`);
   if (!o.fromStart && observe(root, s).status !== "running") throw new PelagosError("E_STATE", `Cannot attach to container "${name}": it is not running`);
   let fifo: number | undefined;
+  // a container with a terminal gets our keystrokes as they are typed (^C included)
+  const raw = o.stdin && s.interactive === true && process.stdin.isTTY === true && (readJson(configFile(root, name), v.unknown()) as { process?: { terminal?: boolean } } | undefined)?.process?.terminal === true;
   if (o.stdin && s.interactive) {
+    if (raw) process.stdin.setRawMode(true);
     fifo = sys.open(`${containerDir(root, name)}/stdin`, sys.O_WRONLY | sys.O_CLOEXEC);
     process.stdin.on("data", (chunk: Buffer) => {
       try {
@@ -78,6 +81,7 @@ export async function attachOne(root: string, raw: string, o: { stdin: boolean; 
   } finally {
     if (fifo !== undefined) {
       process.stdin.pause();
+      if (raw) process.stdin.setRawMode(false);
       sys.close(fifo);
     }
   }

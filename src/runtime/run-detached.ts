@@ -42,7 +42,6 @@ export function parseStopTimeout(v: string | undefined, flag: string): number | 
 }
 
 export async function runDetached(ctx: Context, o: RunOptions, d: DetachFlags): Promise<number> {
-  if (o.tty) throw new UsageError("Detached containers with a terminal (-d -t) are not supported yet");
   if (d.stopSignal !== undefined) parseSignal(d.stopSignal);
   const stopTimeout = parseStopTimeout(d.stopTimeout, "--stop-timeout");
   const logs = parseLogOpts(d.logOpts);
@@ -51,6 +50,8 @@ export async function runDetached(ctx: Context, o: RunOptions, d: DetachFlags): 
     const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomBytes(4).toString("hex")}`;
     const spec = buildRunSpec(o, name, process.env);
     const config = buildRunConfig(spec);
+    // nobody's window to copy: docker's default size
+    if (config.process?.terminal) config.process.consoleSize ??= { height: 24, width: 80 };
     try {
       // the name's lock is held from the claim to the hand-over: `cleanup` never judges a start in progress
       return await withLock(ctx.root, nameLockId(name), () => startNamed(ctx, o, d, { name, spec, config, stopTimeout, logs }));

@@ -34,7 +34,7 @@ export type InitOptions = {
   onCreated: (pid: number, startTime: number) => void | Promise<void>;
   log?: { warn: (m: string) => void; debug: (m: string) => void };
   /** detached: our fds for the supervisor (out/err pipe read ends, state dir, control socket) */
-  supervisor?: { out: number; err: number; dir: number; control: number; maxBytes: number; maxFiles: number };
+  supervisor?: { out: number; err: number; dir: number; control: number; maxBytes: number; maxFiles: number; stdin?: number };
   init?: boolean;
 };
 
@@ -54,6 +54,7 @@ export async function startInit(o: InitOptions): Promise<Init> {
   const runtimeHooks = Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length);
   const extraFds: number[] = [];
   let consoleOurs: number | undefined;
+  let supervisorConsole: number | undefined;
   let consoleFd: number | undefined;
   const toClose: number[] = [];
   if (cfg.process?.terminal) {
@@ -66,6 +67,12 @@ export async function startInit(o: InitOptions): Promise<Init> {
       consoleOurs = ours;
       toClose.push(theirs);
       extraFds.push(theirs);
+    } else if (o.supervisor) {
+      // detached: the init sends the master to its supervisor, which logs it and feeds it stdin
+      const [a, b] = sys.socketpair();
+      toClose.push(a, b);
+      extraFds.push(a);
+      supervisorConsole = b;
     } else throw new PelagosError("E_USAGE", "process.terminal is set: use --console-socket", { exitCode: 1 });
     consoleFd = 5;
   }
@@ -77,6 +84,14 @@ export async function startInit(o: InitOptions): Promise<Init> {
     const at = 5 + extraFds.length;
     extraFds.push(v.out, v.err, v.dir, v.control);
     supervise = { out: at, err: at + 1, dir: at + 2, control: at + 3, maxBytes: v.maxBytes, maxFiles: v.maxFiles };
+    if (supervisorConsole !== undefined) {
+      supervise.console = 5 + extraFds.length;
+      extraFds.push(supervisorConsole);
+      if (v.stdin !== undefined) {
+        supervise.stdin = 5 + extraFds.length;
+        extraFds.push(v.stdin);
+      }
+    }
   }
   const seccomp = compileSeccompFor(cfg, host, o.log);
   const launch = planLaunch({

@@ -224,6 +224,34 @@ describe("start, restart, attach, --init", () => {
     expect(r.code).toBe(3);
   });
 
+  itIf(skip, "run -dit: the supervisor holds the terminal, logs it, and attach types into it", async () => {
+    const name = uniqueId();
+    expect((await runD(["sh"], ["--name", name, "-i", "-t"])).code).toBe(0);
+    const r = await rt.run(["attach", name], { stdin: "echo hi-$((40+2))\nexit 5\n", timeoutMs: 15_000 });
+    expect(r.code, explain(r)).toBe(5);
+    expect(r.stdout).toContain("hi-42\r\n");
+    expect((await rt.run(["logs", name])).stdout).toContain("hi-42\r\n");
+    const n2 = uniqueId();
+    expect((await runD(["/probe", "tty"], ["--name", n2, "-t"])).code).toBe(0);
+    expect((await rt.run(["wait", n2])).stdout.trim()).toBe("0");
+    const tty = parseKv((await rt.run(["logs", n2])).stdout.replaceAll("\r", ""));
+    expect(tty.isatty1).toBe("1");
+    expect(tty.ctty).toBe("1");
+    expect(tty.rows).toBe("24");
+  });
+
+  itIf(skip, "a foreground run can be managed too: exec into it, stop it; --init works in the foreground", async () => {
+    const name = uniqueId();
+    const fg = rt.run(["run", "--name", name, "--rootfs", rootfs, "--init", "/probe", "sleep-trap", "SIGTERM", "/dev/null"], { timeoutMs: 20_000 });
+    expect(await until(async () => (await rt.run(["ps", "-q"])).stdout.includes(name))).toBe(true);
+    const e = await rt.run(["exec", name, "ps", "-o", "pid,args"]);
+    expect(e.stdout, explain(e)).toMatch(/^\s*2 \/probe sleep-trap/m);
+    expect((await rt.run(["stop", name])).code).toBe(0);
+    const r = await fg;
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.stdout).toBe("ready\n");
+  });
+
   itIf(skip, "--init: a tiny init is PID 1, forwards signals to the program and reaps orphans", async () => {
     const name = uniqueId();
     expect((await runD(["sh", "-c", "(sleep 0.1 &) ; sleep 1000"], ["--name", name, "--init"])).code).toBe(0);
