@@ -33,6 +33,8 @@ export const ContainerStateSchema = v.strictObject({
   log_max_files: v.optional(v.number()),
   /** CLONE_NEW* flags of the namespaces the container created (exec joins them) */
   clone_flags: v.optional(v.number()),
+  /** starts after the first (`start`, `restart`): such a record is never an abandoned claim */
+  restart_count: v.optional(v.pipe(v.number(), v.integer())),
   stdout_log: v.optional(v.string()),
   stderr_log: v.optional(v.string()),
 });

@@ -33,6 +33,7 @@ export function inspectOne(root: string, name: string) {
     ErrorLogPath: s.stderr_log ?? "",
     SupervisorPid: o.ownerAlive ? s.watcher_pid : 0,
     AutoRemove: s.rm === true,
+    RestartCount: s.restart_count ?? 0,
     OciConfig: config,
   };
 }

@@ -104,6 +104,6 @@ export function loadConfig(root: string, name: string): OciConfig {
 /** A name claimed by a start that never completed (its pelagos or supervisor died): safe to take over. */
 export function isStaleClaim(root: string, state: ContainerState): boolean {
   const o = observe(root, state);
-  if (o.initAlive || o.ownerAlive) return false;
+  if (o.initAlive || o.ownerAlive || state.restart_count) return false;
   return state.status === "created" || (!state.detached && state.status !== "exited");
 }

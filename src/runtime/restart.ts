@@ -26,7 +26,7 @@ export async function startAgain(ctx: Context, name: string): Promise<void> {
     Object.assign(s, {
       status: "created" as const, pid: 0, pid_start_time: undefined, watcher_pid: process.pid,
       watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(), finished_at: undefined,
-      exit_code: undefined, detached: true, stdout_log: `${dir}/stdout.log`, stderr_log: `${dir}/stderr.log`,
+      exit_code: undefined, detached: true, restart_count: (s.restart_count ?? 0) + 1, stdout_log: `${dir}/stdout.log`, stderr_log: `${dir}/stderr.log`,
     });
     writeContainerState(ctx.root, JSON.parse(JSON.stringify(s)));
     try {

@@ -63,6 +63,33 @@ describe("crash safety", () => {
     console.log(`crash loop: ${outcomes.gone} starts undone, ${outcomes.running} completed`);
   }, 120_000);
 
+  itIf(skip, "pelagos killed at random points of start: the record stays; the container runs and is manageable, or is stopped", async () => {
+    const name = uniqueId();
+    const marker = `${50000 + Math.floor(Math.random() * 9999)}`;
+    expect((await rt.run(["run", "-d", "--name", name, "--rootfs", rootfs, "sleep", marker])).code).toBe(0);
+    expect((await rt.run(["stop", "-t", "0", name])).code).toBe(0);
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const p = Bun.spawn([PELAGOS_BIN, "--root", rt.root, "start", name], { env: { ...process.env, [RUN_ENV]: runToken() }, stdout: "ignore", stderr: "ignore" });
+      await Bun.sleep(Math.floor(Math.random() * 110));
+      p.kill(9);
+      await p.exited;
+      await Bun.sleep(50);
+      expect((await rt.run(["cleanup"])).code).toBe(0);
+      const state = (await psRow(name))?.state;
+      expect(state, `record of ${name}`).toBeDefined();
+      seen.add(state!);
+      if (state === "running") {
+        expect(pidsWithArg(marker).length).toBe(1);
+        expect((await rt.run(["exec", name, "true"])).code).toBe(0);
+        expect((await rt.run(["stop", "-t", "0", name])).code).toBe(0);
+      }
+      expect(await until(() => pidsWithArg(marker).length === 0, 5000)).toBe(true);
+    }
+    console.log(`start crash loop: states seen ${[...seen].join(", ")}`);
+    expect((await rt.run(["rm", name])).code).toBe(0);
+  }, 60_000);
+
   itIf(skip, "a killed supervisor takes its container with it; the record says dead and can be removed", async () => {
     const name = uniqueId();
     const marker = `${40000 + Math.floor(Math.random() * 9999)}`;
