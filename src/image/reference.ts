@@ -93,3 +93,8 @@ export function isLoopbackRegistry(registry: string): boolean {
   const host = registry.startsWith("[") ? registry.slice(1, registry.indexOf("]")) : registry.split(":")[0]!;
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
+
+/** The reference an image record is stored under: `repo:tag`, or `repo@digest` when pinned without a tag. */
+export function recordKey(ref: Reference): string {
+  return ref.tag !== undefined ? `${repoName(ref)}:${ref.tag}` : formatReference(ref);
+}

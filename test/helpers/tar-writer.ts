@@ -28,7 +28,7 @@ function octal(h: Uint8Array, off: number, len: number, n: number): void {
   field(h, off, len, `${n.toString(8).padStart(len - 1, "0")}\0`);
 }
 
-function header(name: string, flag: string, size: number, e: TestEntry, linkname = ""): Uint8Array {
+function header(name: string, flag: string, size: number, e: Partial<TestEntry>, linkname = ""): Uint8Array {
   const h = new Uint8Array(512);
   field(h, 0, 100, name);
   octal(h, 100, 8, e.mode ?? (flag === "5" ? 0o755 : 0o644));

@@ -1,0 +1,53 @@
+/**
+ * The API `run` uses: make sure an image is present (per the pull policy)
+ * and return its layer directories (bottom → top, for overlay lowerdir+) and
+ * its config. `registerImageUse`/`unregisterImageUse` (store/users.ts) keep a
+ * running container's layers from being collected.
+ */
+import { ImageError } from "./errors.ts";
+import { parseReference, formatReference, recordKey } from "./reference.ts";
+import { parsePlatform, platformMatches } from "./platform.ts";
+import { pullImage } from "./pull.ts";
+import { makeProgress } from "./progress.ts";
+import { readImage, type ImageRecord } from "./store/images.ts";
+import { isLayerComplete } from "./store/layers.ts";
+import { paths } from "./store/paths.ts";
+import { readBlob } from "./store/blobs.ts";
+import { ConfigFile, parseDocument, type ImageConfig } from "../oci/image/schemas.ts";
+
+export type PullPolicy = "always" | "missing" | "never";
+
+export type PreparedImage = {
+  /** Absolute layer directories, bottom → top. */
+  layers: string[];
+  config: ImageConfig;
+  /** Canonical reference (`docker.io/library/busybox:latest`). */
+  reference: string;
+  /** Manifest digest. */
+  digest: string;
+};
+
+function usable(rec: ImageRecord | undefined, platform: string | undefined): rec is ImageRecord {
+  if (!rec) return false;
+  if (platform && !platformMatches(rec.platform, parsePlatform(platform))) return false;
+  return rec.layers.every((l) => isLayerComplete(l.diffId));
+}
+
+export async function prepareImageRootfs(
+  ref: string,
+  opts: { pull: PullPolicy; platform?: string; quiet?: boolean; insecure?: boolean },
+): Promise<PreparedImage> {
+  const parsed = parseReference(ref);
+  const key = recordKey(parsed);
+  let rec = readImage(key);
+  if (opts.pull === "always" || !usable(rec, opts.platform)) {
+    if (opts.pull === "never")
+      throw new ImageError("E_NO_IMAGE", `Cannot find image "${formatReference(parsed)}" locally${rec ? " (incomplete or another platform)" : ""} and --pull=never`);
+    rec = await pullImage(ref, { platform: opts.platform, insecure: opts.insecure, progress: makeProgress(opts.quiet) });
+  }
+  const cfg = parseDocument(ConfigFile, readBlob(rec.configDigest), `image config "${rec.configDigest}"`);
+  // A layer repeated in one image: only its topmost occurrence matters to overlay.
+  const ids = rec.layers.map((l) => l.diffId);
+  const layers = ids.filter((d, i) => ids.lastIndexOf(d) === i).map((d) => paths.layerRoot(d));
+  return { layers, config: cfg.config ?? {}, reference: rec.reference, digest: rec.digest };
+}
