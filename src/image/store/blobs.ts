@@ -87,6 +87,14 @@ export class BlobSink {
     renameSync(this.#tmp, paths.blob(digest));
   }
 
+  /** Publishes under the digest of what was written (for archives that do not name their blobs by digest). */
+  commitComputed(): string {
+    this.#close();
+    const digest = `sha256:${this.#hasher.digest("hex")}`;
+    renameSync(this.#tmp, paths.blob(digest));
+    return digest;
+  }
+
   abort(): void {
     this.#close();
     rmSync(this.#tmp, { force: true });
