@@ -27,17 +27,40 @@ function parse<T>(f: () => T): T {
   }
 }
 
-export async function resolveImage(client: RegistryClient, repo: string, target: string, want: PlatformSpec): Promise<Resolved> {
-  let m = await client.getManifest(repo, target);
-  let indexDigest: string | undefined;
-  for (let depth = 0; isIndexType(m.mediaType) || (!isManifestType(m.mediaType) && looksLikeIndex(m.bytes)); depth++) {
-    if (depth >= 8) throw new ImageError("E_UNSUPPORTED", `Cannot resolve "${repo}:${target}": indexes nested deeper than 8`);
-    const idx = parse(() => parseDocument(Index, m.bytes, `index "${m.digest}"`));
-    putBlob(m.digest, m.bytes);
-    indexDigest ??= m.digest;
-    const d = selectManifest(idx.manifests, want, `image "${repo}:${target}"`);
-    m = await client.getManifest(repo, d.digest);
+type Fetched = Awaited<ReturnType<RegistryClient["getManifest"]>>;
+
+/**
+ * Walks an index down to the manifest for `want`. An entry with the right
+ * platform wins; entries that are indexes without a platform (nested
+ * indexes) are searched next, in order.
+ */
+async function descend(client: RegistryClient, repo: string, m: Fetched, want: PlatformSpec, what: string, depth: number): Promise<Fetched> {
+  if (!(isIndexType(m.mediaType) || (!isManifestType(m.mediaType) && looksLikeIndex(m.bytes)))) return m;
+  if (depth >= 8) throw new ImageError("E_UNSUPPORTED", `Cannot resolve ${what}: indexes nested deeper than 8`);
+  const idx = parse(() => parseDocument(Index, m.bytes, `index "${m.digest}"`));
+  putBlob(m.digest, m.bytes);
+  let firstErr: unknown;
+  try {
+    const d = selectManifest(idx.manifests, want, what);
+    return await descend(client, repo, await client.getManifest(repo, d.digest), want, what, depth + 1);
+  } catch (e) {
+    if (!(e instanceof ImageError) || e.code !== "E_PLATFORM") throw e;
+    firstErr = e;
   }
+  for (const d of idx.manifests.filter((x) => !x.platform && isIndexType(x.mediaType))) {
+    try {
+      return await descend(client, repo, await client.getManifest(repo, d.digest), want, what, depth + 1);
+    } catch (e) {
+      if (!(e instanceof ImageError) || e.code !== "E_PLATFORM") throw e;
+    }
+  }
+  throw firstErr;
+}
+
+export async function resolveImage(client: RegistryClient, repo: string, target: string, want: PlatformSpec): Promise<Resolved> {
+  const top = await client.getManifest(repo, target);
+  const m = await descend(client, repo, top, want, `image "${repo}:${target}"`, 0);
+  const indexDigest = m === top ? undefined : top.digest;
   if (m.mediaType === "application/vnd.docker.distribution.manifest.v1+prettyjws" || m.mediaType === "application/vnd.docker.distribution.manifest.v1+json")
     throw new ImageError("E_UNSUPPORTED", `Cannot pull "${repo}:${target}": Docker schema 1 manifests are not supported`);
   const manifest = parse(() => parseDocument(Manifest, m.bytes, `manifest "${m.digest}"`));

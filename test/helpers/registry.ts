@@ -73,16 +73,18 @@ export function registryBlobPath(reg: Registry, digest: string): string {
 }
 
 /**
- * Pushes one manifest (and the blobs it names) from a layout dir with the
- * registry HTTP API directly: skopeo would recompress uncompressed layers and
- * cannot read Docker media types from an OCI layout.
+ * Pushes a manifest or an index (recursively, nested indexes included) and
+ * the blobs it names from a layout dir with the registry HTTP API directly:
+ * skopeo would recompress uncompressed layers, cannot read Docker media types
+ * from an OCI layout, and refuses nested indexes.
  */
 export async function pushRaw(reg: Registry, layoutDir: string, repo: string, tag: string, manifestDigest: string): Promise<void> {
   const { readFileSync } = await import("node:fs");
   const blob = (d: string) => readFileSync(`${layoutDir}/blobs/sha256/${d.slice(7)}`);
   const manifest = blob(manifestDigest);
-  const m = JSON.parse(manifest.toString()) as { mediaType: string; config: { digest: string }; layers: { digest: string }[] };
-  for (const d of [m.config.digest, ...m.layers.map((l) => l.digest)]) {
+  const m = JSON.parse(manifest.toString()) as { mediaType: string; config?: { digest: string }; layers?: { digest: string }[]; manifests?: { digest: string }[] };
+  for (const child of m.manifests ?? []) await pushRaw(reg, layoutDir, repo, child.digest, child.digest);
+  for (const d of m.config ? [m.config.digest, ...(m.layers ?? []).map((l) => l.digest)] : []) {
     const start = await fetch(`http://${reg.host}/v2/${repo}/blobs/uploads/`, { method: "POST" });
     if (start.status !== 202) throw new Error(`upload start: ${start.status}`);
     const loc = new URL(start.headers.get("location")!, `http://${reg.host}`);
