@@ -12,5 +12,7 @@ export const root = defineCommand({
   },
   subCommands: {
     version: lazy(() => import("./version.ts")),
+    image: lazy(() => import("./image.ts")),
+    system: lazy(() => import("./system.ts")),
   },
 });

@@ -11,7 +11,7 @@ export function startTokenProxy(upstream: string, opts: { basic?: string; fail?:
   const requests: string[] = [];
   let failures = opts.fail?.times ?? 0;
   let self = "";
-  const server: { port: number; stop: (force?: boolean) => void } = Bun.serve({
+  const server: { port?: number; stop: (force?: boolean) => void } = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     async fetch(req): Promise<Response> {
