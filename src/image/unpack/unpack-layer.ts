@@ -11,7 +11,8 @@ import { readTar } from "./tar-reader.ts";
 
 export function decompress(src: AsyncIterable<Uint8Array>, compression: Compression): AsyncIterable<Uint8Array> {
   if (compression === "none") return src;
-  const z = compression === "gzip" ? createGunzip() : createZstdDecompress();
+  // 1 MiB output chunks: the 16 KiB default makes Bun's stream plumbing the bottleneck (~6x slower).
+  const z = compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress({ chunkSize: 1 << 20 });
   const input = Readable.from(src, { objectMode: false });
   input.on("error", (e) => z.destroy(e));
   input.pipe(z);
