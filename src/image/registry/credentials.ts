@@ -54,9 +54,11 @@ const helperServer = (registry: string) => (registry === "docker.io" ? "https://
 
 async function runHelper(helper: string, action: "get" | "store" | "erase", input: string): Promise<{ ok: boolean; out: string; err: string }> {
   const program = `docker-credential-${helper}`;
+  const exe = Bun.which(program, { PATH: process.env.PATH ?? "" });
+  if (!exe) throw new ImageError("E_CREDENTIALS", `Cannot run credential helper "${program}": not found in PATH`);
   let p;
   try {
-    p = Bun.spawn([program, action], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    p = Bun.spawn([exe, action], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: process.env });
   } catch (e) {
     throw new ImageError("E_CREDENTIALS", `Cannot run credential helper "${program}": ${(e as Error).message}`);
   }
