@@ -25,7 +25,7 @@ describe("credentials", () => {
   test("credsStore helper: get, store, erase; 'not found' means anonymous", async () => {
     writeFileSync(
       `${dir}/docker-credential-fake`,
-      `#!/bin/sh\nread s\ncase "$1" in get) case "$s" in *known*) echo '{"Username":"h","Secret":"s"}';; *) echo "credentials not found in native keychain"; exit 1;; esac;;\nstore) echo "$s" > ${dir}/stored;; erase) echo "$s" > ${dir}/erased;; esac\n`,
+      `#!/bin/sh\nread s\ncase "$1" in get) case "$s" in known.example) echo '{"Username":"h","Secret":"s"}';; *) echo "credentials not found in native keychain"; exit 1;; esac;;\nstore) echo "$s" > ${dir}/stored;; erase) echo "$s" > ${dir}/erased;; esac\n`,
       { mode: 0o755 },
     );
     process.env.PATH = `${dir}:${saved.PATH}`;
