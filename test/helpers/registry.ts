@@ -8,8 +8,23 @@ import type { Subprocess } from "bun";
 
 export type Registry = { host: string; port: number; dir: string; storage: string; proc: Subprocess; stop: () => Promise<void> };
 
+let installTried = false;
+
+/**
+ * True when docker-registry and skopeo are present. As root, installs the
+ * Debian packages (docker-registry, skopeo) once if they are missing.
+ */
 export function haveTools(): boolean {
-  return Bun.which("docker-registry") !== null && Bun.which("skopeo") !== null;
+  const present = () => Bun.which("docker-registry") !== null && Bun.which("skopeo") !== null;
+  if (present() || installTried || process.getuid?.() !== 0) return present();
+  installTried = true;
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const install = () => Bun.spawnSync(["apt-get", "install", "-y", "-qq", "docker-registry", "skopeo"], { env, stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+  if (!install()) {
+    Bun.spawnSync(["apt-get", "update", "-qq"], { env, stdout: "ignore", stderr: "ignore" });
+    install();
+  }
+  return present();
 }
 
 async function freePort(): Promise<number> {
