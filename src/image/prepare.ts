@@ -12,7 +12,9 @@ import { makeProgress } from "./progress.ts";
 import { readImage, type ImageRecord } from "./store/images.ts";
 import { isLayerComplete } from "./store/layers.ts";
 import { paths } from "./store/paths.ts";
-import { readBlob } from "./store/blobs.ts";
+import { hasBlob, readBlob } from "./store/blobs.ts";
+import { withStoreLock } from "./store/lock.ts";
+import { fetchLayer } from "./fetch-layer.ts";
 import { ConfigFile, parseDocument, type ImageConfig } from "../oci/image/schemas.ts";
 
 export type PullPolicy = "always" | "missing" | "never";
@@ -27,10 +29,23 @@ export type PreparedImage = {
   digest: string;
 };
 
-function usable(rec: ImageRecord | undefined, platform: string | undefined): rec is ImageRecord {
+/**
+ * True when the record can run as is. Missing layers whose blobs are still in
+ * the store are unpacked again from them (verified), without the network.
+ */
+async function usable(rec: ImageRecord | undefined, platform: string | undefined): Promise<boolean> {
   if (!rec) return false;
   if (platform && !platformMatches(rec.platform, parsePlatform(platform))) return false;
-  return rec.layers.every((l) => isLayerComplete(l.diffId));
+  const missing = rec.layers.filter((l) => !isLayerComplete(l.diffId));
+  if (missing.length === 0) return true;
+  if (!missing.every((l) => hasBlob(l.digest))) return false;
+  const noRemote = (): AsyncIterable<Uint8Array> => {
+    throw new ImageError("E_NO_IMAGE", `Cannot repair "${rec.reference}": a layer blob is missing`);
+  };
+  await withStoreLock("shared", async () => {
+    for (const l of missing) await fetchLayer(l, l.diffId, noRemote, { advance() {}, done() {} });
+  });
+  return true;
 }
 
 export async function prepareImageRootfs(
@@ -40,7 +55,7 @@ export async function prepareImageRootfs(
   const parsed = parseReference(ref);
   const key = recordKey(parsed);
   let rec = readImage(key);
-  if (opts.pull === "always" || !usable(rec, opts.platform)) {
+  if (opts.pull === "always" || !rec || !(await usable(rec, opts.platform))) {
     if (opts.pull === "never")
       throw new ImageError("E_NO_IMAGE", `Cannot find image "${formatReference(parsed)}" locally${rec ? " (incomplete or another platform)" : ""} and --pull=never`);
     rec = await pullImage(ref, { platform: opts.platform, insecure: opts.insecure, progress: makeProgress(opts.quiet) });

@@ -35,7 +35,7 @@ async function resolveFromSources(ref: Reference, want: PlatformSpec, opts: Pull
   for (const mirror of mirrorsFor(ref.registry)) {
     const client = new RegistryClient(mirror, { insecure: opts.insecure, attempts: 2 });
     try {
-      return { client, resolved: await resolveImage(client, repo, target, want) };
+      return { client, resolved: await resolveImage(client, repo, target, want, opts.platform !== undefined) };
     } catch (e) {
       if (e instanceof ImageError && (e.code === "E_PLATFORM" || e.code === "E_DIGEST")) throw e;
       firstErr ??= e;
@@ -44,7 +44,7 @@ async function resolveFromSources(ref: Reference, want: PlatformSpec, opts: Pull
   const credentials = opts.credentials ?? (await lookupCredentials(ref.registry));
   const client = new RegistryClient(ref.registry, { insecure: opts.insecure, credentials });
   try {
-    return { client, resolved: await resolveImage(client, repo, target, want) };
+    return { client, resolved: await resolveImage(client, repo, target, want, opts.platform !== undefined) };
   } catch (e) {
     throw e instanceof ImageError || firstErr === undefined ? e : firstErr;
   }

@@ -57,7 +57,8 @@ async function descend(client: RegistryClient, repo: string, m: Fetched, want: P
   throw firstErr;
 }
 
-export async function resolveImage(client: RegistryClient, repo: string, target: string, want: PlatformSpec): Promise<Resolved> {
+/** `strict`: the user asked for this platform (--platform), so a single-platform image for another one is an error. */
+export async function resolveImage(client: RegistryClient, repo: string, target: string, want: PlatformSpec, strict = false): Promise<Resolved> {
   const top = await client.getManifest(repo, target);
   const m = await descend(client, repo, top, want, `image "${repo}:${target}"`, 0);
   const indexDigest = m === top ? undefined : top.digest;
@@ -87,7 +88,7 @@ export async function resolveImage(client: RegistryClient, repo: string, target:
   if (config.rootfs.diff_ids.length !== manifest.layers.length)
     throw new ImageError("E_REGISTRY", `Invalid image "${repo}:${target}": ${manifest.layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids in its config`);
   if (config.os !== want.os || config.architecture !== want.architecture)
-    if (indexDigest === undefined && process.env.PELAGOS_IGNORE_PLATFORM !== "1")
+    if (indexDigest === undefined && strict)
       throw new ImageError("E_PLATFORM", `Image "${repo}:${target}" is for ${formatPlatform(config)}, not ${formatPlatform(want)} (use --platform to choose)`);
   const r: Resolved = { digest: m.digest, mediaType: m.mediaType || manifest.mediaType || MT.ociManifest, manifest, config, configDigest };
   if (indexDigest) r.indexDigest = indexDigest;

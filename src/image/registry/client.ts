@@ -37,7 +37,8 @@ export class RegistryClient {
     }
     this.host = registryHost(host);
     this.#plainAllowed = opts.insecure === true || isLoopbackRegistry(host) || forced === "http";
-    this.#http = { insecureTls: opts.insecure === true, attempts: opts.attempts };
+    // Like docker's default insecure range 127.0.0.0/8: loopback registries skip TLS verification.
+    this.#http = { insecureTls: opts.insecure === true || isLoopbackRegistry(host), attempts: opts.attempts };
     this.#auth = new Authorizer(host, opts.credentials, this.#http);
     if (forced) this.#base = Promise.resolve(`${forced}://${this.host}`);
   }

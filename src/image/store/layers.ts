@@ -9,7 +9,7 @@
  * trusted and is replaced on the next pull.
  */
 import * as v from "valibot";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { ImageError } from "../errors.ts";
 import { tempName, writeFileAtomic } from "./atomic.ts";
 import { hexOf, paths, ensureStore } from "./paths.ts";
@@ -62,6 +62,7 @@ export async function ensureLayer(
     removeLeftovers(`layer-${hex}-`);
     const tmp = tempName(`layer-${hex}`);
     mkdirSync(`${tmp}/root`, { recursive: true, mode: 0o755 });
+    chmodSync(`${tmp}/root`, 0o755); // becomes "/" when no layer has a "./" entry: not subject to umask
     try {
       const r = await produce(`${tmp}/root`);
       if (r.diffId !== diffId)

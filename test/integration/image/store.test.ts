@@ -124,6 +124,10 @@ describe.skipIf(!ok)("image store", () => {
       // A deleted layer makes the image incomplete: "missing" pulls again and repairs it.
       const again = await prepareImageRootfs(pair.a, { pull: "missing", quiet: true });
       expect(existsSync(again.layers[1]!)).toBe(true);
+      // A layer dir lost while its blob is still stored is rebuilt offline, even with pull "never".
+      rmSync(again.layers[1]!.replace(/\/root$/, ""), { recursive: true });
+      const offline = await prepareImageRootfs(pair.a, { pull: "never" });
+      expect(readFileSync(`${offline.layers[1]!}/a`, "utf8")).toBe("a");
     } finally {
       if (saved === undefined) delete process.env.PELAGOS_DATA_DIR;
       else process.env.PELAGOS_DATA_DIR = saved;
