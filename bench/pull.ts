@@ -1,13 +1,14 @@
 #!/usr/bin/env bun
 /**
  * Pull benchmark: a multi-layer image from a local registry (loopback),
- * pelagos vs `skopeo copy` into a local dir (and `podman pull` when
- * installed), alternating runs, each from an empty store; prints medians and
- * ratios. Needs docker-registry and skopeo; run `bun run build.ts` first.
+ * pelagos vs `skopeo copy` into a local dir (download only), skopeo followed
+ * by GNU tar extraction of every layer (download + unpack, like a pull), and
+ * `podman pull` when installed; alternating runs, each from an empty store;
+ * prints medians and ratios. Needs docker-registry and skopeo; run `bun run build.ts` first.
  *
  *   bun run bench/pull.ts [--runs 7] [--layers 6] [--mb 24]
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { startRegistry, push } from "../test/helpers/registry.ts";
 import { busyboxEntries, Layout } from "../test/helpers/oci-layout.ts";
@@ -63,6 +64,21 @@ try {
       const d = mkdtempSync("/var/tmp/bench-skopeo-");
       scratch.push(d);
       const t = await time(["skopeo", "copy", "--quiet", "--src-tls-verify=false", `docker://${ref}`, `dir:${d}/img`]);
+      rmSync(d, { recursive: true, force: true });
+      return t;
+    },
+    "skopeo + tar -x": async () => {
+      // Download, then unpack every layer with GNU tar: the same work as a pull that unpacks.
+      const d = mkdtempSync("/var/tmp/bench-skopeo-tar-");
+      scratch.push(d);
+      const t0 = performance.now();
+      await time(["skopeo", "copy", "--quiet", "--src-tls-verify=false", `docker://${ref}`, `dir:${d}/img`]);
+      const m = JSON.parse(readFileSync(`${d}/img/manifest.json`, "utf8")) as { layers: { digest: string }[] };
+      for (const [i, l] of m.layers.entries()) {
+        mkdirSync(`${d}/l${i}`);
+        await time(["tar", "-xf", `${d}/img/${l.digest.slice(7)}`, "-C", `${d}/l${i}`]);
+      }
+      const t = performance.now() - t0;
       rmSync(d, { recursive: true, force: true });
       return t;
     },
