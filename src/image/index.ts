@@ -1,5 +1,5 @@
 /** The image subsystem's public API (for `run` and the CLI). */
-export { prepareImageRootfs, type PreparedImage, type PullPolicy } from "./prepare.ts";
+export { prepareImageRootfs, type PreparedImage, type PrepareOptions, type PullPolicy } from "./prepare.ts";
 export { registerImageUse, unregisterImageUse } from "./store/users.ts";
 export { pullImage, type PullOptions } from "./pull.ts";
 export { parseReference, formatReference, familiarName, type Reference } from "./reference.ts";

@@ -14,6 +14,7 @@ import { isLayerComplete } from "./store/layers.ts";
 import { paths } from "./store/paths.ts";
 import { hasBlob, readBlob } from "./store/blobs.ts";
 import { withStoreLock } from "./store/lock.ts";
+import { writeImageUse } from "./store/users.ts";
 import { fetchLayer } from "./fetch-layer.ts";
 import { ConfigFile, parseDocument, type ImageConfig } from "../oci/image/schemas.ts";
 
@@ -48,10 +49,16 @@ async function usable(rec: ImageRecord | undefined, platform: string | undefined
   return true;
 }
 
-export async function prepareImageRootfs(
-  ref: string,
-  opts: { pull: PullPolicy; platform?: string; quiet?: boolean; insecure?: boolean },
-): Promise<PreparedImage> {
+export type PrepareOptions = {
+  pull: PullPolicy;
+  platform?: string;
+  quiet?: boolean;
+  insecure?: boolean;
+  /** Register this container's use of the image atomically (no prune can run in between). */
+  container?: string;
+};
+
+export async function prepareImageRootfs(ref: string, opts: PrepareOptions): Promise<PreparedImage> {
   const parsed = parseReference(ref);
   const key = recordKey(parsed);
   let rec = readImage(key);
@@ -60,9 +67,18 @@ export async function prepareImageRootfs(
       throw new ImageError("E_NO_IMAGE", `Cannot find image "${formatReference(parsed)}" locally${rec ? " (incomplete or another platform)" : ""} and --pull=never`);
     rec = await pullImage(ref, { platform: opts.platform, insecure: opts.insecure, progress: makeProgress(opts.quiet) });
   }
-  const cfg = parseDocument(ConfigFile, readBlob(rec.configDigest), `image config "${rec.configDigest}"`);
-  // A layer repeated in one image: only its topmost occurrence matters to overlay.
-  const ids = rec.layers.map((l) => l.diffId);
-  const layers = ids.filter((d, i) => ids.lastIndexOf(d) === i).map((d) => paths.layerRoot(d));
-  return { layers, config: cfg.config ?? {}, reference: rec.reference, digest: rec.digest };
+  const pulled = rec;
+  // Re-checked under the store lock, so an `rm`/`prune` that ran since cannot have taken layers away
+  // from what we return (and register).
+  return withStoreLock("shared", async () => {
+    if (!(await usable(pulled, undefined)))
+      throw new ImageError("E_NO_IMAGE", `Cannot use image "${pulled.reference}": it was removed while being prepared`);
+    const cfg = parseDocument(ConfigFile, readBlob(pulled.configDigest), `image config "${pulled.configDigest}"`);
+    // A layer repeated in one image: only its topmost occurrence matters to overlay.
+    const ids = pulled.layers.map((l) => l.diffId);
+    const layers = ids.filter((d, i) => ids.lastIndexOf(d) === i).map((d) => paths.layerRoot(d));
+    const out: PreparedImage = { layers, config: cfg.config ?? {}, reference: pulled.reference, digest: pulled.digest };
+    if (opts.container !== undefined) writeImageUse(opts.container, out);
+    return out;
+  });
 }

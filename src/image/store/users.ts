@@ -26,11 +26,14 @@ function toDiffId(layer: string): string {
 
 /** Records that `container` uses an image (what prepareImageRootfs returned: reference, digest, layers). */
 export async function registerImageUse(container: string, use: { reference: string; digest: string; layers: string[] }): Promise<void> {
-  await withStoreLock("shared", () => {
-    ensureStore();
-    const rec: ImageUse = { version: 1, container, reference: use.reference, digest: use.digest, layers: use.layers.map(toDiffId), since: new Date().toISOString() };
-    writeFileAtomic(paths.user(container), JSON.stringify(rec));
-  });
+  await withStoreLock("shared", () => writeImageUse(container, use));
+}
+
+/** registerImageUse for callers that already hold the store lock. */
+export function writeImageUse(container: string, use: { reference: string; digest: string; layers: string[] }): void {
+  ensureStore();
+  const rec: ImageUse = { version: 1, container, reference: use.reference, digest: use.digest, layers: use.layers.map(toDiffId), since: new Date().toISOString() };
+  writeFileAtomic(paths.user(container), JSON.stringify(rec));
 }
 
 export async function unregisterImageUse(container: string): Promise<void> {

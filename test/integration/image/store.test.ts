@@ -126,8 +126,11 @@ describe.skipIf(!ok)("image store", () => {
       expect(existsSync(again.layers[1]!)).toBe(true);
       // A layer dir lost while its blob is still stored is rebuilt offline, even with pull "never".
       rmSync(again.layers[1]!.replace(/\/root$/, ""), { recursive: true });
-      const offline = await prepareImageRootfs(pair.a, { pull: "never" });
+      const offline = await prepareImageRootfs(pair.a, { pull: "never", container: "ctr-2" });
       expect(readFileSync(`${offline.layers[1]!}/a`, "utf8")).toBe("a");
+      const busy = await pelagos(["image", "rm", pair.a], env());
+      expect(busy.stderr).toContain(`used by container "ctr-2"`);
+      await unregisterImageUse("ctr-2");
     } finally {
       if (saved === undefined) delete process.env.PELAGOS_DATA_DIR;
       else process.env.PELAGOS_DATA_DIR = saved;
