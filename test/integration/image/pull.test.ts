@@ -111,6 +111,16 @@ describe.skipIf(!ok)("image pull", () => {
       "d var 0750 0:0 opaque", 'f var/new 0644 0:0 "new"',
     ]);
     expect(l2).toEqual(["d etc 0755 0:0", 'f etc/keep 4755 0:0 "changed"']);
+    // The kernel agrees: mounted as an overlay (in a private mount namespace), the merged tree is right.
+    const mnt = mkdtempSync("/var/tmp/pelagos-mnt-");
+    cleanup.push(mnt);
+    const lower = info.Layers.map((x) => x.Path).reverse().join(":");
+    const m = Bun.spawnSync(["unshare", "-m", "--propagation", "private", "sh", "-c",
+      `mount -t overlay overlay -o ro,lowerdir=${lower} ${mnt} && cd ${mnt} && find . | sort && cat etc/keep f/inner`]);
+    expect(m.stderr.toString()).toBe("");
+    expect(m.stdout.toString().split("\n")).toEqual([
+      ".", "./etc", "./etc/keep", "./f", "./f/inner", "./h1", "./h2", "./var", "./var/new", "changednow a dir",
+    ]);
   });
 
   test("multi-arch index: host platform by default, --platform picks another", async () => {
