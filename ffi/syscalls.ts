@@ -13,6 +13,8 @@ const X86_64 = {
   pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432,
   pidfd_open: 434, clone3: 435, close_range: 436, openat2: 437, mount_setattr: 442, waitid: 247,
   ppoll: 271, getpid: 39, keyctl: 250, write_file_pseudo: -1,
+  utimensat: 280, linkat: 265, renameat2: 316, flock: 73, fsetxattr: 190, lsetxattr: 189,
+  fchown: 93, fchmod: 91, readlinkat: 267, fsync: 74, lgetxattr: 192,
 } as const;
 
 const AARCH64: { [K in keyof typeof X86_64]: number } = {
@@ -26,6 +28,8 @@ const AARCH64: { [K in keyof typeof X86_64]: number } = {
   pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432,
   pidfd_open: 434, clone3: 435, close_range: 436, openat2: 437, mount_setattr: 442, waitid: 95,
   ppoll: 73, getpid: 172, keyctl: 219, write_file_pseudo: -1,
+  utimensat: 88, linkat: 37, renameat2: 276, flock: 32, fsetxattr: 7, lsetxattr: 6,
+  fchown: 55, fchmod: 52, readlinkat: 78, fsync: 82, lgetxattr: 9,
 };
 
 export type SyscallName = keyof typeof X86_64;
