@@ -39,7 +39,11 @@ afterAll(async () => {
 
 test.skipIf(reason !== "")("memory + pids limits on the host kernel: create, join, read back, kill, destroy", async () => {
   const id = `hosttest-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  manager = await CgroupManager.create({ id, resources: { memory: { limit: 64 << 20 }, pids: { limit: 16 }, cpu: { quota: 20000, period: 100000 } } });
+  const devices = [{ allow: false, access: "rwm" }, { allow: true, type: "c" as const, major: 1, minor: 3, access: "rwm" }, { allow: true, type: "c" as const, major: 1, minor: 5, access: "rw" }];
+  manager = await CgroupManager.create({
+    id,
+    resources: { memory: { limit: 64 << 20 }, pids: { limit: 16 }, cpu: { quota: 20000, period: 100000, cpus: "0" }, ...(v1("devices") ? { devices } : {}) },
+  });
   const dirs = manager.dirs;
   if (layout!.mode === "v2") {
     expect(readFileSync(`${dirs.unified}/memory.max`, "utf8").trim()).toBe(String(64 << 20));
@@ -49,6 +53,8 @@ test.skipIf(reason !== "")("memory + pids limits on the host kernel: create, joi
     expect(readFileSync(`${dirs.v1.pids}/pids.max`, "utf8").trim()).toBe("16");
     expect(readFileSync(`${dirs.v1.cpu}/cpu.cfs_quota_us`, "utf8").trim()).toBe("20000");
     expect(dirs.v1.memory).toBe(`${v1("memory")}/pelagos/${id}`);
+    if (dirs.v1.cpuset) expect(readFileSync(`${dirs.v1.cpuset}/cpuset.cpus`, "utf8").trim()).toBe("0");
+    if (dirs.v1.devices) expect(readFileSync(`${dirs.v1.devices}/devices.list`, "utf8").trim().split("\n")).toEqual(["c 1:3 rwm", "c 1:5 rw"]);
   }
   child = Bun.spawn(["sleep", "600"], { stdout: "ignore", stderr: "ignore" });
   manager.join(child.pid);

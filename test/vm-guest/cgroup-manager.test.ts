@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { queryDevicePrograms } from "../../ffi/bpf.ts";
 import { parseKeyValues } from "../../src/cgroups/stats.ts";
 import { CgroupManager, hostLayout } from "../../src/cgroups/manager.ts";
 import type { CreateOptions } from "../../src/cgroups/manager.ts";
@@ -135,6 +136,12 @@ describe.skipIf(!inVm)("cgroup manager on pure cgroup v2", () => {
       expect(out).toContain("null=1");
       expect(out).toContain("zero=0");
       expect(await new Response(p.stderr).text()).toContain("Operation not permitted");
+      // update() replaces the program: exactly one attached, and the new rules apply.
+      await m.update({ devices: [{ allow: false }, { allow: true, type: "c", major: 1, minor: 3, access: "rw" }, { allow: true, type: "c", major: 1, minor: 5 }] });
+      expect(queryDevicePrograms(m.dirfd!).length).toBe(1);
+      const q = startIn(m, `cat ${dir}/null; echo null=$?`);
+      await q.exited;
+      expect(await new Response(q.stdout).text()).toContain("null=0");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

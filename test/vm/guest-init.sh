@@ -27,4 +27,5 @@ sh /etc/cmd.sh > /dev/ttyS1 2>&1 < /dev/null
 status=$?
 echo "PELAGOS-VM-EXIT $status" > /dev/ttyS1
 sync
-poweroff -f
+# -no-reboot makes qemu exit on reset; reboot works without ACPI (faster boot with acpi=off).
+reboot -f

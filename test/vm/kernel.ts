@@ -5,7 +5,7 @@
  * scripts/extract-vmlinux approach: find the compressed payload's magic and
  * decompress from there) so qemu can boot it through the PVH entry point.
  */
-import { existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, closeSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 
 export const CACHE = process.env.PELAGOS_VM_CACHE ?? "/var/tmp/pelagos-vm-cache";
 
@@ -44,7 +44,11 @@ export function getKernel(): Kernel {
   if (!existsSync(`${root}/boot`)) {
     const tmp = `${root}.tmp-${process.pid}`;
     sh(["dpkg-deb", "-x", `${debDir}/${deb}`, tmp]);
-    renameSync(tmp, root);
+    try {
+      renameSync(tmp, root);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true }); // a concurrent run unpacked it first
+    }
   }
   const bz = readdirSync(`${root}/boot`).find((f) => f.startsWith("vmlinuz-"));
   if (bz === undefined) throw new Error(`No vmlinuz in ${root}/boot`);

@@ -67,7 +67,7 @@ function qemuArgs(k: Kernel, initrd: string, consoleLog: string, opts: VmOptions
     "-M", "pc", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", String(opts.cpus ?? 2), "-m", String(opts.memoryMiB ?? 2048),
     "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
     "-kernel", useElf ? k.vmlinux! : k.bzImage, "-initrd", initrd,
-    "-append", "console=ttyS0 quiet loglevel=3 cgroup_no_v1=all panic=-1 8250.nr_uarts=2 rdinit=/init mitigations=off tsc=reliable",
+    "-append", `console=ttyS0 quiet loglevel=3 cgroup_no_v1=all panic=-1 8250.nr_uarts=2 rdinit=/init mitigations=off tsc=reliable ${process.env.PELAGOS_VM_APPEND ?? ""}`,
     // ttyS0: the console, to a file; ttyS1: the command's output, to qemu's stdout.
     "-serial", `file:${consoleLog}`, "-chardev", "stdio,id=out,signal=off", "-serial", "chardev:out",
   ];
