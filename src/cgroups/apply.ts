@@ -50,6 +50,7 @@ export function resolveWrites(
     for (const w of p1.writes) {
       const dir = dirs.v1[w.controller];
       if (dir !== undefined) out.push({ ...w, path: `${dir}/${w.file}` });
+      else if (w.controller === "devices" && dirs.unified !== undefined) continue; // the manager attaches an eBPF program
       else if (w.controller !== "devices" && v2Has(V2_NAME[w.controller] ?? w.controller)) fromV2.add(V2_NAME[w.controller] ?? w.controller);
       else if (dirs.unified === undefined || w.controller === "devices") {
         problems.push(`${w.what} ("${w.file}"): the "${w.controller}" controller is not mounted on this host`);
@@ -63,8 +64,13 @@ export function resolveWrites(
       else out.push({ ...w, path: `${dirs.unified}/${w.file}` });
     }
   }
+  const missingOptional = new Set<ResolvedWrite>();
   for (const w of out) {
     if (fs.exists(w.path)) continue;
+    if (w.optional) {
+      missingOptional.add(w);
+      continue;
+    }
     if (w.fallback && fs.exists(w.path.replace(/[^/]+$/, w.fallback.file))) {
       w.path = w.path.replace(/[^/]+$/, w.fallback.file);
       w.file = w.fallback.file;
@@ -78,7 +84,7 @@ export function resolveWrites(
       details: { problems },
     });
   }
-  return out;
+  return out.filter((w) => !missingOptional.has(w));
 }
 
 function missingV2(controller: string, dirs: CgroupDirs): string {

@@ -47,5 +47,5 @@ test("rules before a wildcard are unreachable and not emitted", () => {
 test("allowsEverything and bad access", () => {
   expect(allowsEverything([{ allow: false }, { allow: true, type: "a", access: "rwm" }])).toBe(true);
   expect(allowsEverything([{ allow: true, type: "c" }])).toBe(false);
-  expect(() => deviceFilterProgram([{ allow: true, access: "rx" }])).toThrow(/Invalid device access/);
+  expect(() => deviceFilterProgram([{ allow: true, access: "rx" }])).toThrow(/invalid access "rx"/);
 });

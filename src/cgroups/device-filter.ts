@@ -9,6 +9,7 @@
  * the first matching block returns. A rule that matches everything ends the
  * program (the rules before it are unreachable). No match → deny.
  */
+import { ConfigError } from "../errors.ts";
 import type { LinuxDeviceCgroupRule } from "./resources.ts";
 
 // Instruction classes and operations (include/uapi/linux/bpf.h, bpf_common.h).
@@ -34,7 +35,7 @@ function accessBits(access: string | undefined): number {
     if (ch === "r") bits |= BPF_DEVCG_ACC_READ;
     else if (ch === "w") bits |= BPF_DEVCG_ACC_WRITE;
     else if (ch === "m") bits |= BPF_DEVCG_ACC_MKNOD;
-    else throw new Error(`Invalid device access "${access}": expected letters from "rwm"`);
+    else throw new ConfigError("linux.resources.devices", `invalid access "${access}": expected letters from "rwm"`);
   }
   return bits;
 }

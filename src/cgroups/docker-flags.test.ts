@@ -4,7 +4,7 @@ import { dockerResources, parseThrottleDevice } from "./docker-flags.ts";
 const stat = (p: string) => (p === "/dev/sda" ? 0x0800 : 0x0810);
 
 test("--memory alone: docker lets the container use as much swap as memory", () => {
-  expect(dockerResources({ memory: "256m" })).toEqual({ memory: { limit: 268435456, swap: 536870912 } });
+  expect(dockerResources({ memory: "256m" })).toEqual({ memory: { limit: 268435456, swap: 536870912, swapIsDefault: true } });
 });
 test("--memory-swap: equal = no swap, -1 = unlimited, smaller or alone = error", () => {
   expect(dockerResources({ memory: "256m", memorySwap: "256m" }).memory).toEqual({ limit: 268435456, swap: 268435456 });

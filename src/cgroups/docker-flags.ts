@@ -84,6 +84,7 @@ export function dockerResources(f: DockerResourceFlags, stat: StatRdev = hostSta
     } else if (memory !== undefined && memory > 0) {
       // docker: without --memory-swap the container may use as much swap as memory.
       res.memory.swap = memory * 2;
+      res.memory.swapIsDefault = true;
     }
     if (f.memoryReservation !== undefined) {
       const r = size("memory-reservation", f.memoryReservation);

@@ -162,3 +162,13 @@ test("hybrid: v1 for the controllers it has, cgroup2 leaf for the dirfd, hugetlb
   await m.destroy();
   expect(existsSync(`${fake.root}${CG}/unified/pelagos/h`)).toBe(false);
 });
+
+test("docker's implicit swap (no --memory-swap) is skipped without swap accounting; an explicit one is an error", async () => {
+  fake = fakeCgroupfs({ mode: "v1", v1: [["memory"]], without: ["memory.memsw.limit_in_bytes"] });
+  const m = await CgroupManager.create({ id: "i", resources: { memory: { limit: 10 << 20, swap: 20 << 20, swapIsDefault: true } } }, { fs: fake.fs, layout: fake.layout });
+  expect(fake.writes.map(([p]) => p.split("/").pop())).toEqual(["memory.limit_in_bytes"]);
+  await m.destroy();
+  await expect(
+    CgroupManager.create({ id: "j", resources: { memory: { limit: 10 << 20, swap: 20 << 20 } } }, { fs: fake.fs, layout: fake.layout }),
+  ).rejects.toThrow(/memory\+swap limit/);
+});

@@ -65,13 +65,19 @@ test("v2: creates pelagos/<id>, enables controllers in our parent, writes every 
 
 test("v2: device rules install an eBPF program on the leaf", async () => {
   fake = fakeCgroupfs({ mode: "v2" });
-  const progs: Uint8Array[] = [];
+  const progs: (Uint8Array | undefined)[] = [];
   const m = await CgroupManager.create(
     { id: "d", resources: { devices: [{ allow: false }, { allow: true, type: "c", major: 1, minor: 3, access: "rwm" }] } },
     { fs: fake.fs, layout: fake.layout, installDeviceProgram: (_fd, insns) => void progs.push(insns) },
   );
   expect(progs.length).toBe(1);
   expect(progs[0]!.byteLength).toBe(13 * 8);
+  await m.update({ devices: [] });
+  expect(progs.length).toBe(1);
+  await m.update({ devices: [{ allow: true, access: "rwm" }] });
+  expect(progs).toEqual([progs[0], undefined]); // allow-all: detach
+  await expect(m.update({ devices: [{ allow: true, access: "x" }], pids: { limit: 3 } })).rejects.toThrow(/invalid access "x"/);
+  expect(readFileSync(`${fake.root}/sys/fs/cgroup/pelagos/d/pids.max`, "utf8")).toBe(""); // nothing written
   await m.destroy();
 });
 

@@ -16,8 +16,11 @@ import type { LinuxResources } from "./resources.ts";
 import { removeDirs, setupDirs } from "./setup.ts";
 import { type CgroupStats, readOomKilled, readStats } from "./stats.ts";
 
-/** Replaces the device programs attached to a cgroup2 dir (ffi/bpf.ts on a real host; a recorder in tests). */
-export type DeviceProgramInstaller = (cgroupFd: number, insns: Uint8Array) => void;
+/**
+ * Replaces the device programs attached to a cgroup2 dir with `insns`, or detaches them all
+ * when `insns` is undefined (ffi/bpf.ts on a real host; a recorder in tests).
+ */
+export type DeviceProgramInstaller = (cgroupFd: number, insns: Uint8Array | undefined) => void | Promise<void>;
 
 export type CgroupDeps = {
   fs?: CgroupFs;
@@ -38,14 +41,17 @@ export function hostLayout(fs: CgroupFs = hostCgroupFs): CgroupLayout {
   return detectLayout(readFileSync("/proc/self/mountinfo", "utf8"), fs);
 }
 
-async function defaultInstaller(cgroupFd: number, insns: Uint8Array): Promise<void> {
+async function defaultInstaller(cgroupFd: number, insns: Uint8Array | undefined): Promise<void> {
   const bpf = await import("../../ffi/bpf.ts");
   const old = bpf.queryDevicePrograms(cgroupFd);
-  const prog = bpf.loadDeviceProgram(insns);
-  try {
-    bpf.attachDeviceProgram(cgroupFd, prog);
-  } finally {
-    bpf.closeFd(prog);
+  // Attach the new program before detaching the old ones (BPF_F_ALLOW_MULTI): no window without rules.
+  if (insns !== undefined) {
+    const prog = bpf.loadDeviceProgram(insns);
+    try {
+      bpf.attachDeviceProgram(cgroupFd, prog);
+    } finally {
+      bpf.closeFd(prog);
+    }
   }
   for (const id of old) {
     const fd = bpf.programFdById(id);
@@ -124,9 +130,11 @@ export class CgroupManager {
     if (useBpf && this.dirs.unified === undefined) {
       throw new PelagosError("E_CGROUP_UNSUPPORTED", "Cannot enforce device rules: no devices controller and no cgroup v2 on this host");
     }
+    // `devices: []` changes nothing (as on v1, where it writes nothing); a lone allow-all removes the program.
+    const bpf = useBpf && devices.length > 0;
+    const insns = !bpf || (devices.length === 1 && allowsEverything(devices)) ? undefined : deviceFilterProgram(devices);
     applyWrites(writes, this.#fs);
-    if (useBpf && devices !== undefined && !(devices.length === 0 || allowsEverything(devices) && devices.length === 1)) {
-      const insns = deviceFilterProgram(devices);
+    if (bpf) {
       const fd = this.dirfd ?? this.#fs.openDir(this.dirs.unified!);
       try {
         await (this.#install ?? defaultInstaller)(fd, insns);

@@ -16,7 +16,9 @@ export function planV1(res: LinuxResources): Plan {
   const m = res.memory;
   if (m) {
     if (set(m.limit) && m.limit !== 0) w("memory", "memory.limit_in_bytes", String(m.limit), "memory limit");
-    if (set(m.swap) && m.swap !== 0) w("memory", "memory.memsw.limit_in_bytes", String(m.swap), "memory+swap limit");
+    if (set(m.swap) && m.swap !== 0) {
+      writes.push({ controller: "memory", file: "memory.memsw.limit_in_bytes", value: String(m.swap), what: "memory+swap limit", optional: m.swapIsDefault === true });
+    }
     if (set(m.reservation) && m.reservation !== 0) w("memory", "memory.soft_limit_in_bytes", String(m.reservation), "memory reservation");
     if (set(m.kernel) && m.kernel !== 0) w("memory", "memory.kmem.limit_in_bytes", String(m.kernel), "kernel memory limit");
     if (set(m.kernelTCP) && m.kernelTCP !== 0) w("memory", "memory.kmem.tcp.limit_in_bytes", String(m.kernelTCP), "kernel TCP memory limit");

@@ -15,6 +15,8 @@ export type CgroupWrite = {
   what: string;
   /** Tried when `file` does not exist (io.bfq.weight for io.weight). */
   fallback?: { file: string; value: string };
+  /** An implicit default, not something the user asked for: skipped when the file does not exist. */
+  optional?: boolean;
 };
 
 export type Plan = { writes: CgroupWrite[]; unsupported: string[] };
@@ -27,7 +29,7 @@ export function planV2(res: LinuxResources, opts: PlanV2Options = {}): Plan {
   const writes: CgroupWrite[] = [];
   const unsupported: string[] = [];
   const w = (controller: string, file: string, value: string, what: string) => writes.push({ controller, file, value, what });
-  planMemory(res, opts, w, unsupported);
+  planMemory(res, opts, w, unsupported, writes);
   planCpu(res, w, unsupported);
   if (res.pids && set(res.pids.limit)) w("pids", "pids.max", res.pids.limit > 0 ? String(res.pids.limit) : "max", "pids limit");
   planIo(res, writes, unsupported);
@@ -46,13 +48,15 @@ export function planV2(res: LinuxResources, opts: PlanV2Options = {}): Plan {
 
 type W = (controller: string, file: string, value: string, what: string) => void;
 
-function planMemory(res: LinuxResources, opts: PlanV2Options, w: W, unsupported: string[]): void {
+function planMemory(res: LinuxResources, opts: PlanV2Options, w: W, unsupported: string[], writes: CgroupWrite[]): void {
   const m = res.memory;
   if (!m) return;
   if (set(m.reservation) && m.reservation !== 0) w("memory", "memory.low", maxValue(m.reservation), "memory reservation");
   if (set(m.limit) && m.limit !== 0) w("memory", "memory.max", maxValue(m.limit), "memory limit");
   const swap = swapToV2(m.swap, m.limit);
-  if (swap !== undefined) w("memory", "memory.swap.max", maxValue(swap), "memory+swap limit");
+  if (swap !== undefined) {
+    writes.push({ controller: "memory", file: "memory.swap.max", value: maxValue(swap), what: "memory+swap limit", optional: m.swapIsDefault === true });
+  }
   if (opts.oomGroup && set(m.limit) && m.limit > 0) w("memory", "memory.oom.group", "1", "OOM kills the whole container");
   if (set(m.kernel) && m.kernel !== 0) unsupported.push("kernel memory limit (memory.kernel): cgroup v2 has no separate kernel memory limit");
   if (set(m.kernelTCP) && m.kernelTCP !== 0) unsupported.push("kernel TCP memory limit (memory.kernelTCP) on cgroup v2");

@@ -26,6 +26,11 @@ export type LinuxMemory = {
   disableOOMKiller?: boolean;
   useHierarchy?: boolean;
   checkBeforeUpdate?: boolean;
+  /**
+   * pelagos extension (not OCI): `swap` is docker's implicit default (2 × limit, no
+   * --memory-swap given), so a host without swap accounting skips it instead of failing.
+   */
+  swapIsDefault?: boolean;
 };
 
 export type LinuxCPU = {
