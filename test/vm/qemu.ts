@@ -64,7 +64,7 @@ function bunBinary(): string {
 function qemuArgs(k: Kernel, initrd: string, consoleLog: string, opts: VmOptions, shares: string[]): { args: string[]; image: VmResult["kernelImage"] } {
   const useElf = k.vmlinux !== undefined && !opts.forceBzImage;
   const args = [
-    "-M", "pc", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", String(opts.cpus ?? 2), "-m", String(opts.memoryMiB ?? 2048),
+    "-M", process.env.PELAGOS_VM_MACHINE ?? "q35", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", String(opts.cpus ?? 2), "-m", String(opts.memoryMiB ?? 2048),
     "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
     "-kernel", useElf ? k.vmlinux! : k.bzImage, "-initrd", initrd,
     "-append", `console=ttyS0 quiet loglevel=3 cgroup_no_v1=all panic=-1 8250.nr_uarts=2 rdinit=/init mitigations=off tsc=reliable ${process.env.PELAGOS_VM_APPEND ?? ""}`,
