@@ -78,6 +78,41 @@ function qemuArgs(k: Kernel, initrd: string, consoleLog: string, opts: VmOptions
   return { args, image: useElf ? "vmlinux (PVH)" : "bzImage" };
 }
 
+/** Reads ttyS1: everything after the READY line is the command's output, until the EXIT marker. */
+async function readGuestOutput(stream: ReadableStream<Uint8Array>, start: number, onOutput?: (t: string) => void) {
+  let output = "";
+  let bootMs: number | undefined;
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let pending = "";
+  const emit = (t: string) => {
+    output += t;
+    onOutput?.(t);
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    pending += decoder.decode(value, { stream: true });
+    const ready = /PELAGOS-VM-READY[^\n]*\n/.exec(pending);
+    if (bootMs === undefined && ready) {
+      bootMs = performance.now() - start;
+      pending = pending.slice(ready.index + ready[0].length);
+    }
+    if (bootMs === undefined) continue;
+    if (/PELAGOS-VM-EXIT \d+\n/.test(pending)) break;
+    // Flush complete lines only: the marker always starts a line.
+    const tail = pending.lastIndexOf("\n");
+    if (tail >= 0) {
+      emit(pending.slice(0, tail + 1));
+      pending = pending.slice(tail + 1);
+    }
+  }
+  reader.releaseLock();
+  const m = /([\s\S]*?)PELAGOS-VM-EXIT (\d+)/.exec(pending);
+  if (m?.[1]) emit(m[1]);
+  return { output, bootMs, exitCode: m ? Number(m[2]) : undefined };
+}
+
 export async function runVm(opts: VmOptions): Promise<VmResult> {
   const t0 = performance.now();
   const kernel = getKernel();
@@ -95,43 +130,15 @@ export async function runVm(opts: VmOptions): Promise<VmResult> {
     const start = performance.now();
     const qemu = Bun.spawn(["qemu-system-x86_64", ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     const errText = new Response(qemu.stderr).text();
-    let output = "";
-    let bootMs: number | undefined;
     const timer = setTimeout(() => qemu.kill(9), opts.timeoutMs ?? 170_000);
-    const reader = qemu.stdout.getReader();
-    const decoder = new TextDecoder();
-    let pending = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      pending += decoder.decode(value, { stream: true });
-      const ready = /PELAGOS-VM-READY[^\n]*\n/.exec(pending);
-      if (bootMs === undefined && ready) {
-        bootMs = performance.now() - start;
-        pending = pending.slice(ready.index + ready[0].length);
-      }
-      if (bootMs === undefined) continue;
-      const tail = pending.lastIndexOf("\n");
-      if (tail >= 0 && !/PELAGOS-VM-EXIT/.test(pending)) {
-        const chunk = pending.slice(0, tail + 1);
-        output += chunk;
-        opts.onOutput?.(chunk);
-        pending = pending.slice(tail + 1);
-      }
-      if (/PELAGOS-VM-EXIT \d+/.test(pending)) break;
-    }
-    const m = /([\s\S]*?)PELAGOS-VM-EXIT (\d+)/.exec(pending);
-    if (m?.[1]) {
-      output += m[1];
-      opts.onOutput?.(m[1]);
-    }
+    const read = await readGuestOutput(qemu.stdout, start, opts.onOutput);
     await Promise.race([qemu.exited, Bun.sleep(15_000)]);
     if (qemu.exitCode === null) qemu.kill(9);
     clearTimeout(timer);
     const consoleText = (existsSync(consoleLog) ? readFileSync(consoleLog, "utf8") : "") + (await errText);
-    const exitCode = m ? Number(m[2]) : 255;
-    if (!m) output += `\n[vm] no exit status from the guest (timeout or crash); console:\n${consoleText.slice(-4000)}`;
-    return { exitCode, output, bootMs, totalMs: performance.now() - t0, console: consoleText, kernelImage: image };
+    let output = read.output;
+    if (read.exitCode === undefined) output += `\n[vm] no exit status from the guest (timeout or crash); console:\n${consoleText.slice(-4000)}`;
+    return { exitCode: read.exitCode ?? 255, output, bootMs: read.bootMs, totalMs: performance.now() - t0, console: consoleText, kernelImage: image };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
