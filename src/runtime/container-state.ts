@@ -23,6 +23,8 @@ export const ContainerStateSchema = v.strictObject({
   hostname: v.optional(v.string()),
   labels: v.record(v.string(), v.string()),
   rm: v.optional(v.boolean()),
+  /** the image reference, for containers run from an image; its writable layer is under the data dir */
+  image: v.optional(v.string()),
 });
 export type ContainerState = v.InferOutput<typeof ContainerStateSchema>;
 

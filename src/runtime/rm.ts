@@ -7,6 +7,7 @@ import { isAlive, processStartTime } from "../state/identity.ts";
 import { containerDir } from "../state/paths.ts";
 import { readContainerState } from "./container-state.ts";
 import { validateName } from "./run-rootfs.ts";
+import { releaseImage } from "./run-image.ts";
 
 export async function removeContainers(ctx: Context, names: string[], o: { force: boolean }): Promise<number> {
   let failed = 0;
@@ -41,4 +42,5 @@ async function removeOne(ctx: Context, name: string, o: { force: boolean }): Pro
     while (isAlive(init) && Date.now() < deadline) await Bun.sleep(5);
   }
   rmSync(containerDir(ctx.root, name), { recursive: true, force: true });
+  if (s.image) await releaseImage(name);
 }

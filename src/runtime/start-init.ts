@@ -21,6 +21,7 @@ export type InitOptions = {
   config: OciConfig;
   rootfs: string;
   mode: "create" | "run";
+  overlay?: { lower: string[]; upper: string; work: string };
   execFifo?: string;
   /** OCI --console-socket path: the pty master is sent there */
   consoleSocket?: string;
@@ -70,7 +71,7 @@ export async function startInit(o: InitOptions): Promise<Init> {
   for (let i = 0; i < o.preserveFds; i++) extraFds.push(3 + i);
   const seccomp = compileSeccompFor(cfg, host, o.log);
   const launch = planLaunch({
-    config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd,
+    config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd, overlay: o.overlay,
     preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host,
   });
   let startTime = 0;
