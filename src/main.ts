@@ -2,7 +2,6 @@
  * Entry point: global flags → context → command → exit status. The only
  * place that reports an error to the user and the only process.exit.
  */
-import { renderUsage } from "citty";
 import type { CommandDef } from "citty";
 import { PelagosError } from "./errors.ts";
 import { SysError } from "../ffi/errno.ts";
@@ -13,6 +12,7 @@ import { root as rootCommand } from "./cli/index.ts";
 import { createLogger, logError } from "./log/logger.ts";
 
 import { VERSION } from "./version.ts";
+import { mark } from "./log/timing.ts";
 
 const GLOBAL_FLAGS = new Set(["--root", "--log", "--log-format", "--debug", "--systemd-cgroup"]);
 
@@ -31,6 +31,7 @@ function splitGlobals(argv: string[]): { globals: string[]; rest: string[] } {
 }
 
 async function usage(cmd: Command, parent?: Command): Promise<string> {
+  const { renderUsage } = await import("citty"); // only for --help: keeps it off every start
   return renderUsage(cmd as unknown as CommandDef, parent as unknown as CommandDef);
 }
 
@@ -92,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
     return 125;
   }
   try {
+    mark(`command ${cmd.meta.name} loaded`);
     if (cmd.oci) ctx.failureExit = 1;
     const parsed = parseFlags(args, cmd.args ?? {}, { stopAtPositional: cmd.trailing });
     return (await cmd.run(parsed, ctx)) ?? 0;
@@ -131,5 +133,7 @@ function reportError(e: unknown, ctx: Context): number {
   return ctx.failureExit;
 }
 
+mark("main");
 const code = await main(process.argv.slice(2));
+mark("exit");
 process.exit(code);

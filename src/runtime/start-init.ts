@@ -16,6 +16,7 @@ import { copyWindowSize } from "./console.ts";
 import { hostFacts } from "./host-facts.ts";
 import { compileSeccompFor } from "./seccomp.ts";
 import { writeIdMaps } from "./userns.ts";
+import { mark } from "../log/timing.ts";
 
 export type InitOptions = {
   config: OciConfig;
@@ -32,7 +33,7 @@ export type InitOptions = {
   /** the state hooks see on stdin */
   hookState: (pid: number, status: string) => object;
   /** called when the init reached "created" (write state, pid file) */
-  onCreated: (pid: number, startTime: number) => void | Promise<void>;
+  onCreated: (pid: number, startTime: number, cloneFlags: number) => void | Promise<void>;
   log?: { warn: (m: string) => void; debug: (m: string) => void };
 };
 
@@ -74,6 +75,7 @@ export async function startInit(o: InitOptions): Promise<Init> {
     config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd, overlay: o.overlay,
     preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host,
   });
+  mark("init: planned");
   let startTime = 0;
   let master: number | undefined;
   try {
@@ -96,8 +98,9 @@ export async function startInit(o: InitOptions): Promise<Init> {
             copyWindowSize(master);
           }
         } else if (kind === Ready.CREATED) {
+          mark("init: created");
           startTime = processStartTime(pid) ?? 0;
-          await o.onCreated(pid, startTime);
+          await o.onCreated(pid, startTime, launch.cloneFlags);
           if (hooks.startContainer?.length) return Buffer.from(JSON.stringify(o.hookState(pid, "created")));
         }
       },
