@@ -208,16 +208,17 @@ export function planLaunch(req: LaunchRequest): Launch {
       ];
       e.sys("mount", [0, b.str("/"), 0, (prop.startsWith("r") ? K.MS_REC : 0) | flag, 0]);
     }
+    // sysctls first: /proc/sys is usually among the read-only paths
+    planSysctls(e, config);
     planMasked(e, config.linux?.maskedPaths ?? []);
     planReadonly(e, config.linux?.readonlyPaths ?? []);
-  } else if (config.root) {
-    b.step(`chroot into ${req.rootfs}`);
-    e.sys("chroot", [b.str(req.rootfs)]);
-    e.sys("chdir", [b.str("/")]);
-  }
-  for (const [key, value] of Object.entries(config.linux?.sysctl ?? {})) {
-    b.step(`set sysctl ${key}`);
-    e.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+  } else {
+    if (config.root) {
+      b.step(`chroot into ${req.rootfs}`);
+      e.sys("chroot", [b.str(req.rootfs)]);
+      e.sys("chdir", [b.str("/")]);
+    }
+    planSysctls(e, config);
   }
   if (hasMountNs && config.root?.readonly) {
     b.step("make the root filesystem read-only");
@@ -307,6 +308,13 @@ function planOverlay(e: Emitter, o: NonNullable<LaunchRequest["overlay"]>, targe
   if (opts.length >= 4096)
     throw new ConfigError("image", `${o.lower.length} layers need a kernel with overlay "lowerdir+" (6.8 or later)`);
   e.sys("mount", [b.str("overlay"), b.str(target), b.str("overlay"), 0, b.str(opts)]);
+}
+
+function planSysctls(e: Emitter, config: OciConfig): void {
+  for (const [key, value] of Object.entries(config.linux?.sysctl ?? {})) {
+    e.b.step(`set sysctl ${key}`);
+    e.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+  }
 }
 
 function planSeccomp(e: Emitter, s: { filter: Uint8Array; flags: number }): void {
