@@ -77,7 +77,8 @@ async function main(argv: string[]): Promise<number> {
     args = args.slice(1);
   }
   // --help and --version (only before a trailing command's program arguments)
-  const own = cmd.trailing ? args.slice(0, firstPositional(args, cmd)) : args;
+  const maybeHelp = args.includes("--help") || args.includes("-h") || args.includes("--version") || args.includes("-v");
+  const own = cmd.trailing && maybeHelp ? args.slice(0, firstPositional(args, cmd)) : args;
   const hAlias = Object.values(cmd.args ?? {}).some((d) => d.alias === "h" || (Array.isArray(d.alias) && d.alias.includes("h")));
   const wantsHelp = own.includes("--help") || (!hAlias && own.includes("-h"));
   if (wantsHelp || (!cmd.run && args.length === 0)) {

@@ -3,6 +3,7 @@ import { rmSync } from "node:fs";
 import * as sys from "../../ffi/sys.ts";
 import type { Context } from "../cli/context.ts";
 import { PelagosError } from "../errors.ts";
+import { stderr } from "../log/logger.ts";
 import { isAlive, processStartTime } from "../state/identity.ts";
 import { containerDir } from "../state/paths.ts";
 import { readContainerState } from "./container-state.ts";
@@ -17,7 +18,7 @@ export async function removeContainers(ctx: Context, names: string[], o: { force
       console.log(raw);
     } catch (e) {
       failed++;
-      process.stderr.write(`pelagos: error: ${(e as Error).message}\n`);
+      stderr(`pelagos: error: ${(e as Error).message}\n`);
     }
   }
   return failed ? 1 : 0;

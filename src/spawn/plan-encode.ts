@@ -147,6 +147,10 @@ export class PlanBuilder {
   }
 
   op(code: number, a: Arg[] = [], o: { nr?: number; slot?: { slot: number }; okErrno?: number | "any" } = {}): PlanOp {
+    return this.#op(code, a, o.nr ?? 0, o.slot, o.okErrno);
+  }
+
+  #op(code: number, a: Arg[], nr: number, slot: { slot: number } | undefined, okErrno: number | "any" | undefined): PlanOp {
     if ((this.#nOps + 1) * OP_WORDS > this.#ops.length) {
       const next = new Uint32Array(this.#ops.length * 2);
       next.set(this.#ops);
@@ -155,13 +159,13 @@ export class PlanBuilder {
     const w = this.#ops;
     const b = this.#nOps * OP_WORDS;
     w[b] = code;
-    w[b + 1] = o.nr ?? 0;
-    w[b + 2] = o.okErrno === undefined ? 0 : F_IGNORE_ERRNO;
-    w[b + 3] = o.okErrno === undefined || o.okErrno === "any" ? 0 : o.okErrno;
-    w[b + 4] = o.slot === undefined ? 0xffffffff : o.slot.slot;
+    w[b + 1] = nr;
+    w[b + 2] = okErrno === undefined ? 0 : F_IGNORE_ERRNO;
+    w[b + 3] = okErrno === undefined || okErrno === "any" ? 0 : okErrno;
+    w[b + 4] = slot === undefined ? 0xffffffff : slot.slot;
     w[b + 5] = this.#current;
     for (let j = 0; j < 6; j++) {
-      const x = a[j] ?? 0;
+      const x = j < a.length ? a[j]! : 0;
       if (typeof x === "object") {
         if ("ptr" in x) putU64(w, b + 6 + j * 2, x.ptr, 0x80000000);
         else putU64(w, b + 6 + j * 2, x.slot, 0x40000000);
@@ -172,7 +176,7 @@ export class PlanBuilder {
 
   /** A system call; `slot` keeps its result (an fd) for later ops. */
   sys(nr: number, args: Arg[], o: { slot?: { slot: number }; okErrno?: number | "any" } = {}): PlanOp {
-    return this.op(Op.SYSCALL, args, { ...o, nr });
+    return this.#op(Op.SYSCALL, args, nr, o.slot, o.okErrno);
   }
 
   label(): Label {
