@@ -3,7 +3,8 @@
  *
  * Kinds: mounts (this process's mount namespace = the host's), named netns
  * (/run/netns), processes of the runtime or its containers, cgroup directories
- * named *pelagos*, network interfaces, and files left in the run's temp dir.
+ * named *pelagos*, network interfaces, files left in the run's temp dir, and
+ * changes to the shared (read-only) rootfs cache.
  *
  * Other runs on the same machine (parallel sessions) must not be blamed on this
  * one: processes carrying another run's PELAGOS_TEST_RUN token and mounts under
@@ -24,12 +25,21 @@ export type Snapshot = {
   procs: Set<string>;
   cgroups: Set<string>;
   links: Set<string>;
+  /** "rootfs dir: manifest difference" of the shared rootfs cache. */
+  rootfs: Set<string>;
 };
 
 export type Leak = { kind: "mount" | "netns" | "process" | "cgroup" | "link" | "temp" | "rootfs"; what: string };
 
 export function takeSnapshot(): Snapshot {
-  return { mounts: readMounts(), netns: readNames("/run/netns"), procs: new Set(listProcs().keys()), cgroups: readCgroups(), links: readNames("/sys/class/net") };
+  return {
+    mounts: readMounts(),
+    netns: readNames("/run/netns"),
+    procs: new Set(listProcs().keys()),
+    cgroups: readCgroups(),
+    links: readNames("/sys/class/net"),
+    rootfs: new Set(verifyCachedRootfses(CACHE_DIR).flatMap(({ dir, diff }) => diff.map((d) => `${dir}: ${d}`))),
+  };
 }
 
 function readNames(dir: string): Set<string> {
@@ -136,10 +146,7 @@ export function findLeaks(before: Snapshot): Leak[] {
   for (const c of now.cgroups) if (!before.cgroups.has(c) && !c.endsWith("/pelagos")) leaks.push({ kind: "cgroup", what: c });
   for (const l of now.links) if (!before.links.has(l)) leaks.push({ kind: "link", what: l });
   leaks.push(...tempLeftovers());
-  for (const { dir, diff } of verifyCachedRootfses(CACHE_DIR)) {
-    const shown = diff.slice(0, 10).join(", ") + (diff.length > 10 ? `, … (${diff.length} in all)` : "");
-    leaks.push({ kind: "rootfs", what: `shared rootfs ${dir} was modified: ${shown}` });
-  }
+  for (const d of now.rootfs) if (!before.rootfs.has(d)) leaks.push({ kind: "rootfs", what: `shared rootfs modified: ${d}` });
   return leaks;
 }
 

@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { baseSpec, type Hooks, type Mount, type Namespace, type OciConfig, type Process, type Linux } from "./oci-spec.ts";
 import { probeBinary } from "./probe.ts";
-import { writeManifest } from "./rootfs-manifest.ts";
+import { verifyRootfs, writeManifest } from "./rootfs-manifest.ts";
 import { CACHE_DIR, makeTempDir, removeTempDir, RUN_ENV, runToken } from "./tmp.ts";
 
 export { CACHE_DIR };
@@ -62,6 +62,8 @@ function buildOrReuse(): string {
   const final = join(CACHE_DIR, `rootfs-busybox-${key}`);
   if (existsSync(final)) {
     if (!existsSync(`${final}.manifest`)) writeManifest(final, `${final}.manifest`);
+    const diff = verifyRootfs(final);
+    if (diff.length > 0) console.warn(`warning: the shared test rootfs "${final}" was modified since it was built: ${diff.join(", ")}`);
     return final;
   }
   mkdirSync(CACHE_DIR, { recursive: true });
@@ -98,6 +100,23 @@ function populate(dir: string, probe: string): void {
     if (!existsSync(link)) symlinkSync("/bin/busybox", link);
   }
   for (const [f, text] of Object.entries(FILES)) writeFileSync(join(dir, f), text, { mode: 0o644 });
+}
+
+/**
+ * A private, writable copy of the busybox rootfs (`cp -a`), e.g. for the
+ * docker-like `pelagos run --rootfs DIR` without --read-only, where the container
+ * (or the runtime, creating mount points for -v/--tmpfs) writes into DIR.
+ */
+export async function rootfsCopy(): Promise<{ path: string; cleanup(): void }> {
+  const shared = await busyboxRootfs();
+  const dir = makeTempDir("rootfs");
+  const path = join(dir, "rootfs");
+  const cp = Bun.spawnSync(["cp", "-a", shared, path], { stderr: "pipe" });
+  if (cp.exitCode !== 0) {
+    removeTempDir(dir);
+    throw new Error(`Cannot copy the rootfs to "${path}": ${cp.stderr.toString()}`);
+  }
+  return { path, cleanup: () => void removeTempDir(dir) };
 }
 
 export type BundleOptions = {
