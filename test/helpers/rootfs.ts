@@ -86,7 +86,12 @@ function populate(dir: string, probe: string): void {
     mkdirSync(join(dir, d), { recursive: true });
     chmodSync(join(dir, d), mode);
   }
-  chownSync(join(dir, "home/app"), 1000, 1000);
+  try {
+    chownSync(join(dir, "home/app"), 1000, 1000);
+  } catch (e) {
+    // Without root /home/app stays ours: fine for rootless runs, which cannot map 1000 anyway.
+    if (process.getuid?.() === 0) throw e;
+  }
   copyFileSync(BUSYBOX, join(dir, "bin/busybox"));
   chmodSync(join(dir, "bin/busybox"), 0o755);
   copyFileSync(probe, join(dir, "probe"));

@@ -122,6 +122,23 @@ describeIf(requires("root", "runc", "busybox", "cc"), "the probe under runc", ()
     expect(r.stdout.trim()).toBe("ok");
   });
 
+  test("hooks: the probe records the state a createRuntime hook gets on stdin", async () => {
+    const out = makeTempDir("hook");
+    try {
+      const hook = (name: string) => ({ path: probeBinary(), args: ["probe", "stdin-to", join(out, name)] });
+      const id = uniqueId();
+      const b = await bundle({ args: ["/probe", "exit", "0"], hooks: { createRuntime: [hook("create")], poststop: [hook("poststop")] } });
+      const r = await rt.run(["run", "--bundle", b.dir, id]);
+      expect(r.code, explain(r)).toBe(0);
+      const state = JSON.parse(readFileSync(join(out, "create"), "utf8"));
+      expect(state).toMatchObject({ id, status: "creating", bundle: b.dir });
+      expect(state.pid).toBeGreaterThan(1);
+      expect(JSON.parse(readFileSync(join(out, "poststop"), "utf8")).id).toBe(id);
+    } finally {
+      removeTempDir(out);
+    }
+  });
+
   test("exit status and signals reach the runtime", async () => {
     const b = await bundle({ args: ["/probe", "exit", "7"] });
     expect((await rt.run(["run", "--bundle", b.dir, uniqueId()])).code).toBe(7);
