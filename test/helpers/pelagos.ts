@@ -22,6 +22,12 @@ export type RunOptions = {
   cleanEnv?: boolean;
   /** Text or bytes for stdin; stdin is /dev/null when absent. */
   stdin?: string | Uint8Array;
+  /**
+   * Run under a pseudo-terminal (util-linux `script`), for `run -t` style tests:
+   * stdin/stdout/stderr of the runtime are then the pty; output has \r\n and
+   * stderr is merged into stdout.
+   */
+  tty?: boolean;
   /** Kill (SIGKILL) after this many ms; default 30 000. */
   timeoutMs?: number;
   cwd?: string;
@@ -53,6 +59,7 @@ let outCounter = 0;
  */
 export async function runCli(bin: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const command = [bin, ...(opts.root ? ["--root", opts.root] : []), ...args];
+  const argv = opts.tty ? ["script", "-qefc", command.map(shellQuote).join(" "), "/dev/null"] : command;
   const env: Record<string, string> = opts.cleanEnv ? {} : { ...(process.env as Record<string, string>) };
   Object.assign(env, { [RUN_ENV]: runToken() }, opts.env);
   const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -63,10 +70,11 @@ export async function runCli(bin: string, args: string[], opts: RunOptions = {})
   const errFd = openSync(stderrPath, "w");
   let proc: ReturnType<typeof Bun.spawn>;
   try {
-    proc = Bun.spawn(command, {
+    proc = Bun.spawn(argv, {
       env,
       cwd: opts.cwd,
-      stdin: opts.stdin === undefined ? "ignore" : typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin,
+      // Under a pty, EOF on script's stdin is turned into bytes typed at the terminal: keep it open instead (an idle keyboard).
+      stdin: opts.stdin === undefined ? (opts.tty ? "pipe" : "ignore") : typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin,
       stdout: outFd,
       stderr: errFd,
     });
@@ -81,10 +89,15 @@ export async function runCli(bin: string, args: string[], opts: RunOptions = {})
   }, timeoutMs);
   await proc.exited;
   clearTimeout(timer);
+  if (proc.stdin && typeof proc.stdin !== "number") void proc.stdin.end();
   const signal = proc.signalCode == null ? null : String(proc.signalCode);
   const stdout = readFileSync(stdoutPath, "utf8");
   const stderr = readFileSync(stderrPath, "utf8");
   return { code: signal ? null : proc.exitCode, signal, stdout, stderr, timedOut, command, stdoutPath, stderrPath };
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
 }
 
 /** Runs dist/pelagos (or $PELAGOS_BIN). */

@@ -139,6 +139,34 @@ describeIf(requires("root", "runc", "busybox", "cc"), "the probe under runc", ()
     }
   });
 
+  test("recvtty: the probe receives a terminal container's pty over --console-socket", async () => {
+    const dir = makeTempDir("tty");
+    const sock = join(dir, "console.sock");
+    const recv = Bun.spawn([probeBinary(), "recvtty", sock], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    const id = uniqueId();
+    try {
+      for (let i = 0; i < 100 && !existsSync(sock); i++) await Bun.sleep(10);
+      const b = await bundle({ args: ["/probe", "tty"], terminal: true });
+      const c = await rt.run(["create", "--console-socket", sock, "--bundle", b.dir, id]);
+      expect(c.code, explain(c)).toBe(0);
+      expect((await rt.run(["start", id])).code).toBe(0);
+      const kv = parseKv(await new Response(recv.stdout).text());
+      expect(kv).toMatchObject({ isatty0: "1", isatty1: "1", isatty2: "1", ttyname0: "/dev/pts/0", ctty: "1" });
+      expect(await recv.exited).toBe(0);
+    } finally {
+      recv.kill("SIGKILL");
+      await rt.run(["delete", "--force", id]);
+      removeTempDir(dir);
+    }
+  });
+
+  test("tty option: the runtime itself runs on a pseudo-terminal", async () => {
+    const b = await bundle({ args: ["/probe", "tty"], terminal: true });
+    const r = await rt.run(["run", "--bundle", b.dir, uniqueId()], { tty: true });
+    expect(r.code, explain(r)).toBe(0);
+    expect(parseKv(r.stdout)).toMatchObject({ isatty0: "1", isatty1: "1", ctty: "1" });
+  });
+
   test("exit status and signals reach the runtime", async () => {
     const b = await bundle({ args: ["/probe", "exit", "7"] });
     expect((await rt.run(["run", "--bundle", b.dir, uniqueId()])).code).toBe(7);

@@ -47,7 +47,8 @@ static int usage(void) {
         "                                    personality [V] clone-newuser clone3 [FLAGS] setns chroot\n"
         "                                    swapon init_module bpf userfaultfd io_uring_setup kexec_load syslog)\n"
         "       probe sleep-trap SIG FILE | exit N | kill-self SIG | write FILE TEXT | read FILE\n"
-        "       probe stat PATH | epoll-server | stdin-to FILE | to FILE SUBCOMMAND...\n", stderr);
+        "       probe stat PATH | epoll-server | stdin-to FILE | to FILE SUBCOMMAND...\n"
+        "       probe recvtty SOCKET   (host side of --console-socket)\n", stderr);
   return 2;
 }
 
@@ -317,6 +318,7 @@ static int cmd_stat(const char *path) {
 
 #include "probe-syscall.inc"
 #include "probe-epoll.inc"
+#include "probe-recvtty.inc"
 
 /* Copies stdin to FILE: an OCI hook gets the container state JSON on stdin. */
 static int cmd_stdin_to(const char *file) {
@@ -378,6 +380,7 @@ int main(int argc, char **argv) {
   if (!strcmp(c, "write") && argc >= 4) return cmd_write(argv[2], argv[3]);
   if (!strcmp(c, "read") && argc >= 3) return cat(argv[2]);
   if (!strcmp(c, "stdin-to") && argc >= 3) return cmd_stdin_to(argv[2]);
+  if (!strcmp(c, "recvtty") && argc >= 3) return cmd_recvtty(argv[2]);
   if (!strcmp(c, "stat") && argc >= 3) return cmd_stat(argv[2]);
   return usage();
 }
