@@ -70,10 +70,13 @@ function buildOrReuse(): string {
   const tmp = join(CACHE_DIR, `.build-${process.pid}-${Math.random().toString(36).slice(2)}`);
   try {
     populate(tmp, probe);
-    writeManifest(tmp, `${final}.manifest`);
+    // The manifest follows its own tree: a loser of the rename race must not overwrite the winner's.
+    writeManifest(tmp, `${tmp}.manifest`);
     renameSync(tmp, final);
+    renameSync(`${tmp}.manifest`, `${final}.manifest`);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(`${tmp}.manifest`, { force: true });
     // Another run renamed its build into place first: use that one.
     if (!existsSync(final)) throw e;
   }
