@@ -10,7 +10,10 @@
  * be modified: mount destinations must already exist in it (see SPARE_MOUNT_POINTS),
  * otherwise ask makeBundle() for a writable copy.
  */
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync, readFileSync } from "node:fs";
+import {
+  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync,
+  utimesSync, writeFileSync,
+} from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { baseSpec, type Hooks, type Mount, type Namespace, type OciConfig, type Process, type Linux } from "./oci-spec.ts";
@@ -64,9 +67,12 @@ function buildOrReuse(): string {
     if (!existsSync(`${final}.manifest`)) writeManifest(final, `${final}.manifest`);
     const diff = verifyRootfs(final);
     if (diff.length > 0) console.warn(`warning: the shared test rootfs "${final}" was modified since it was built: ${diff.join(", ")}`);
+    const now = new Date();
+    utimesSync(`${final}.manifest`, now, now); // "last used", for pruneCache()
     return final;
   }
   mkdirSync(CACHE_DIR, { recursive: true });
+  pruneCache();
   const tmp = join(CACHE_DIR, `.build-${process.pid}-${Math.random().toString(36).slice(2)}`);
   try {
     populate(tmp, probe);
@@ -81,6 +87,18 @@ function buildOrReuse(): string {
     if (!existsSync(final)) throw e;
   }
   return final;
+}
+
+/** Removes cached rootfses (e.g. built with an older probe) not used for a day. */
+function pruneCache(): void {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const name of readdirSync(CACHE_DIR)) {
+    if (!name.startsWith("rootfs-busybox-") || !name.endsWith(".manifest")) continue;
+    const manifest = join(CACHE_DIR, name);
+    if (statSync(manifest).mtimeMs > dayAgo) continue;
+    rmSync(manifest.slice(0, -".manifest".length), { recursive: true, force: true });
+    rmSync(manifest, { force: true });
+  }
 }
 
 function populate(dir: string, probe: string): void {
