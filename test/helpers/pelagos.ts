@@ -130,10 +130,18 @@ export function parseList(stdout: string): string[] {
 }
 
 export class RuntimeRoot {
-  constructor(
-    readonly bin: string,
-    readonly root: string,
-  ) {}
+  #root: string | undefined;
+
+  constructor(readonly bin: string) {}
+
+  /**
+   * The temp --root, created on first use: with `bun test -t`, a file's afterAll
+   * does not run when none of its tests ran, so nothing may be made at load time.
+   */
+  get root(): string {
+    this.#root ??= makeTempDir("root");
+    return this.#root;
+  }
 
   run(args: string[], opts: Omit<RunOptions, "root"> = {}): Promise<RunResult> {
     return runCli(this.bin, args, { ...opts, root: this.root });
@@ -156,6 +164,7 @@ export class RuntimeRoot {
    * containers alone are only reported on stderr (the test decides about those).
    */
   async cleanup(): Promise<void> {
+    if (this.#root === undefined) return;
     const left = await this.ids();
     if (left.length > 0) console.warn(`cleanup: force-deleting containers left in "${this.root}": ${left.join(", ")}`);
     for (const id of left) await this.run(["delete", "--force", id], { timeoutMs: 15_000 });
@@ -166,7 +175,7 @@ export class RuntimeRoot {
 
 /** A fresh temp runtime root for `bin` (default dist/pelagos); call cleanup() yourself. */
 export function createRuntimeRoot(bin = PELAGOS_BIN): RuntimeRoot {
-  return new RuntimeRoot(bin, makeTempDir("root"));
+  return new RuntimeRoot(bin);
 }
 
 /** createRuntimeRoot() + afterAll(cleanup) in the calling test file. */

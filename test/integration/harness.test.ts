@@ -234,10 +234,12 @@ describe("leak checker", () => {
     const before = takeSnapshot();
     const { [RUN_ENV]: _, ...untagged } = process.env;
     const spawn = (env: Record<string, string | undefined>) =>
-      Bun.spawn([probeBinary(), "sleep-trap", "TERM", "/dev/null"], { env, stdout: "ignore" });
+      Bun.spawn([probeBinary(), "sleep-trap", "TERM", "/dev/null"], { env, stdout: "pipe" });
     const other = spawn({ ...untagged, [RUN_ENV]: "someone-else" });
     const plain = spawn(untagged);
     try {
+      // Until it has exec'd, a child still shows this process's environment (and token).
+      for (const p of [other, plain]) await p.stdout.getReader().read();
       const found = findLeaks(before).filter((l) => l.kind === "process").map((l) => l.what).join("\n");
       expect(found).toContain(`pid ${plain.pid} `);
       expect(found).not.toContain(`pid ${other.pid} `);
