@@ -15,6 +15,7 @@ import { decodeCaps, parseKv, probeBinary } from "../helpers/probe.ts";
 import { busyboxRootfs, makeBundle, rootfsCopy, type Bundle, type BundleOptions } from "../helpers/rootfs.ts";
 import { describeIf, itIf, requires } from "../helpers/requires.ts";
 import { makeTempDir, removeTempDir, RUN_ENV, runToken } from "../helpers/tmp.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const bundles: Bundle[] = [];
 afterAll(() => bundles.forEach((b) => b.cleanup()));
@@ -145,7 +146,7 @@ describeIf(requires("root", "runc", "busybox", "cc"), "the probe under runc", ()
     const recv = Bun.spawn([probeBinary(), "recvtty", sock], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
     const id = uniqueId();
     try {
-      for (let i = 0; i < 100 && !existsSync(sock); i++) await Bun.sleep(10);
+      await waitFor("the console socket", () => existsSync(sock));
       const b = await bundle({ args: ["/probe", "tty"], terminal: true });
       const c = await rt.run(["create", "--console-socket", sock, "--bundle", b.dir, id]);
       expect(c.code, explain(c)).toBe(0);
@@ -179,12 +180,10 @@ describeIf(requires("root", "runc", "busybox", "cc"), "the probe under runc", ()
     expect(c.code).toBe(0);
     expect(JSON.parse((await rt.run(["state", id])).stdout).status).toBe("created");
     expect((await rt.run(["start", id])).code).toBe(0);
-    for (let i = 0; i < 50 && !readFileSync(c.stdoutPath, "utf8").includes("ready"); i++) await Bun.sleep(20);
-    expect(readFileSync(c.stdoutPath, "utf8")).toBe("ready\n");
+    await waitFor("the container to print ready", () => readFileSync(c.stdoutPath, "utf8"), (o) => o === "ready\n");
     expect((await rt.run(["kill", id, "TERM"])).code).toBe(0);
-    let status = "";
-    for (let i = 0; i < 100 && status !== "stopped"; i++, await Bun.sleep(20)) status = JSON.parse((await rt.run(["state", id])).stdout).status;
-    expect(status).toBe("stopped");
+    const status = async () => JSON.parse((await rt.run(["state", id])).stdout).status as string;
+    await waitFor("state stopped", status, (s) => s === "stopped");
     expect((await rt.run(["delete", id])).code).toBe(0);
   });
 
