@@ -147,27 +147,42 @@ export class RuntimeRoot {
     return runCli(this.bin, args, { ...opts, root: this.root });
   }
 
-  /** Container ids the runtime lists, plus state directory names as a fallback. */
+  /** Ids of OCI containers the runtime lists (`list`). */
   async ids(): Promise<string[]> {
-    const ids = new Set<string>();
+    if (this.#root === undefined) return [];
     const r = await this.run(["list"], { timeoutMs: 10_000 });
-    if (r.code === 0) for (const id of parseList(r.stdout)) ids.add(id);
-    if (existsSync(this.root)) {
-      for (const e of readdirSync(this.root, { withFileTypes: true })) if (e.isDirectory() && !e.name.startsWith(".")) ids.add(e.name);
-    }
-    return [...ids];
+    return r.code === 0 ? parseList(r.stdout) : [];
   }
 
   /**
-   * Force-deletes every container left, then removes the root directory.
+   * Names of containers with a state directory (root/<name>, or pelagos'
+   * root/containers/<name>): also the docker-like `run` containers, which the
+   * OCI `list` does not show.
+   */
+  stateNames(): string[] {
+    if (this.#root === undefined) return [];
+    const dirs = (d: string) =>
+      existsSync(d) ? readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name) : [];
+    const top = dirs(this.root);
+    return top.includes("containers") ? dirs(join(this.root, "containers")) : top;
+  }
+
+  /**
+   * Force-deletes every container left (`delete --force` for listed ones, `rm
+   * --force` for other state directories), then removes the root directory.
    * Throws when mounts were left below the root (a runtime leak); leftover
    * containers alone are only reported on stderr (the test decides about those).
    */
   async cleanup(): Promise<void> {
     if (this.#root === undefined) return;
-    const left = await this.ids();
-    if (left.length > 0) console.warn(`cleanup: force-deleting containers left in "${this.root}": ${left.join(", ")}`);
-    for (const id of left) await this.run(["delete", "--force", id], { timeoutMs: 15_000 });
+    const ids = await this.ids();
+    const others = this.stateNames().filter((n) => !ids.includes(n));
+    if (ids.length + others.length > 0) {
+      console.warn(`cleanup: removing containers left in "${this.root}": ${[...ids, ...others].join(", ")}`);
+    }
+    for (const id of ids) await this.run(["delete", "--force", id], { timeoutMs: 15_000 });
+    // Not listed: docker-like `run` containers (pelagos rm); for other runtimes, stale state.
+    for (const name of others) await this.run(["rm", "--force", name], { timeoutMs: 15_000 });
     const mounts = removeTempDir(this.root);
     if (mounts.length > 0) throw new Error(`Runtime left mounts under its root "${this.root}": ${mounts.join(", ")}`);
   }
