@@ -16,7 +16,7 @@ import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { cpus } from "node:os";
 import { makeBundle } from "../test/helpers/rootfs.ts";
-import { makeTempDir, removeTempDir, REPO_ROOT, runBaseDir } from "../test/helpers/tmp.ts";
+import { makeTempDir, removeTempDir, REPO_ROOT, runBasePath } from "../test/helpers/tmp.ts";
 import { summarize, type Summary } from "./stats.ts";
 
 const INNER_ENV = "PELAGOS_BENCH_INNER";
@@ -137,7 +137,7 @@ async function main(): Promise<number> {
   } finally {
     bundle.cleanup();
     for (const rt of runtimes) if (rt.root) removeTempDir(rt.root);
-    removeTempDir(runBaseDir());
+    removeTempDir(runBasePath());
   }
   report(opts, runtimes, environment, summarize(baseline));
   return runtimes.every((r) => r.error) ? 1 : 0;

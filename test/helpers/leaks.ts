@@ -15,7 +15,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { verifyCachedRootfses } from "./rootfs-manifest.ts";
-import { CACHE_DIR, IO_DIR_NAME, RUN_BASE_PREFIX, RUN_ENV, runBaseDir, runToken, unescapeMountPath } from "./tmp.ts";
+import { CACHE_DIR, IO_DIR_NAME, RUN_BASE_PREFIX, RUN_ENV, runBasePath, runToken, unescapeMountPath } from "./tmp.ts";
 
 export type Snapshot = {
   /** "mountID mountpoint" → mountinfo line. */
@@ -151,7 +151,7 @@ export function findLeaks(before: Snapshot): Leak[] {
 }
 
 function tempLeftovers(): Leak[] {
-  const base = runBaseDir();
+  const base = runBasePath();
   if (!existsSync(base)) return [];
   return readdirSync(base)
     .filter((e) => e !== IO_DIR_NAME)

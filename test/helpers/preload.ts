@@ -12,7 +12,7 @@ import { afterAll } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { checkLeaks, formatLeaks, takeSnapshot, type Snapshot } from "./leaks.ts";
-import { IO_DIR_NAME, runBaseDir, runToken, removeTempDir } from "./tmp.ts";
+import { IO_DIR_NAME, runBasePath, runToken, removeTempDir } from "./tmp.ts";
 
 const mode = process.env.PELAGOS_LEAK_CHECK ?? "strict";
 runToken();
@@ -20,7 +20,7 @@ runToken();
 const before: Snapshot | undefined = mode === "off" ? undefined : takeSnapshot();
 
 afterAll(async () => {
-  const base = runBaseDir();
+  const base = runBasePath();
   const io = join(base, IO_DIR_NAME);
   if (existsSync(io)) removeTempDir(io);
   const leaks = before ? await checkLeaks(before) : [];

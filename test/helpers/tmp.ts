@@ -32,9 +32,14 @@ export function runToken(): string {
 /** Prefix shared by the base directories of all runs (used to ignore other runs' mounts). */
 export const RUN_BASE_PREFIX = "pelagos-test-run-";
 
+/** Path of this run's base directory (may not exist). */
+export function runBasePath(): string {
+  return join(tmpdir(), `${RUN_BASE_PREFIX}${runToken()}`);
+}
+
 /** The base directory of this run (created on first use). */
 export function runBaseDir(): string {
-  const dir = join(tmpdir(), `${RUN_BASE_PREFIX}${runToken()}`);
+  const dir = runBasePath();
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   return dir;
 }
@@ -78,7 +83,7 @@ export function unescapeMountPath(s: string): string {
  * detached first and reported in the returned list, so callers can fail.
  */
 export function removeTempDir(dir: string): string[] {
-  const base = resolve(runBaseDir());
+  const base = resolve(runBasePath());
   const target = resolve(dir);
   if (!target.startsWith(`${base}/`) && target !== base) {
     throw new Error(`Refusing to remove "${target}": not under the test run directory "${base}"`);
