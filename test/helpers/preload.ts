@@ -12,10 +12,11 @@ import { afterAll } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { checkLeaks, formatLeaks, takeSnapshot, type Snapshot } from "./leaks.ts";
-import { IO_DIR_NAME, runBasePath, runToken, removeTempDir } from "./tmp.ts";
+import { IO_DIR_NAME, pruneStaleRuns, runBasePath, runToken, removeTempDir } from "./tmp.ts";
 
 const mode = process.env.PELAGOS_LEAK_CHECK ?? "strict";
 runToken();
+pruneStaleRuns();
 // Taken when the preload loads, i.e. before any test file's top-level code runs.
 const before: Snapshot | undefined = mode === "off" ? undefined : takeSnapshot();
 

@@ -7,7 +7,7 @@
  * process the helpers spawn and of every container made by makeBundle(), so a
  * leaked process can be attributed by its /proc/PID/environ.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -23,10 +23,38 @@ export const REPO_ROOT = resolve(import.meta.dir, "..", "..");
 export function runToken(): string {
   let t = process.env[RUN_ENV];
   if (!t) {
-    t = `${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 6).toString(36)}`;
+    t = `${process.pid.toString(36)}${Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, "0")}`;
     process.env[RUN_ENV] = t;
   }
   return t;
+}
+
+/**
+ * Removes run directories of test runs that died without cleaning up (killed,
+ * interrupted): the token starts with the run's PID in base 36, and a directory
+ * is only touched when that PID is gone and it has not changed for an hour.
+ * Mounts left below one are detached before it is removed.
+ */
+export function pruneStaleRuns(): string[] {
+  const removed: string[] = [];
+  const hourAgo = Date.now() - 3600_000;
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(RUN_BASE_PREFIX)) continue;
+    const token = name.slice(RUN_BASE_PREFIX.length);
+    const pid = parseInt(token.slice(0, -6), 36);
+    const dir = join(tmpdir(), name);
+    if (token === runToken() || !/^[0-9a-z]{7,}$/.test(token) || !(pid > 0) || existsSync(`/proc/${pid}`)) continue;
+    try {
+      if (statSync(dir).mtimeMs > hourAgo) continue;
+      for (const m of mountsUnder(dir)) Bun.spawnSync(["umount", "-l", m], { stdout: "ignore", stderr: "ignore" });
+      if (mountsUnder(dir).length > 0) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // raced with its owner or another pruner
+    }
+  }
+  return removed;
 }
 
 /** Prefix shared by the base directories of all runs (used to ignore other runs' mounts). */

@@ -5,7 +5,8 @@
  * pelagos, not about the helpers.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findLeaks, takeSnapshot } from "../helpers/leaks.ts";
 import { verifyRootfs } from "../helpers/rootfs-manifest.ts";
@@ -14,7 +15,7 @@ import { useRuntimeRoot, uniqueId, explain, createRuntimeRoot } from "../helpers
 import { decodeCaps, parseKv, probeBinary } from "../helpers/probe.ts";
 import { busyboxRootfs, makeBundle, rootfsCopy, type Bundle, type BundleOptions } from "../helpers/rootfs.ts";
 import { describeIf, itIf, requires } from "../helpers/requires.ts";
-import { makeTempDir, removeTempDir, RUN_ENV, runToken } from "../helpers/tmp.ts";
+import { makeTempDir, pruneStaleRuns, removeTempDir, RUN_BASE_PREFIX, RUN_ENV, runBaseDir, runToken } from "../helpers/tmp.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const bundles: Bundle[] = [];
@@ -262,7 +263,24 @@ describe("leak checker", () => {
     expect(findLeaks(before).filter((l) => l.kind === "mount")).toEqual([]);
   });
 
-  test("takes a snapshot and a comparison in well under 50 ms", () => {
+  test("pruneStaleRuns() removes an old run dir of a dead process only", () => {
+    const deadPid = (4194304 + 12345).toString(36); // above pid_max: never alive
+    const stale = join(tmpdir(), `${RUN_BASE_PREFIX}${deadPid}abcdef`);
+    const fresh = join(tmpdir(), `${RUN_BASE_PREFIX}${deadPid}ghijkl`);
+    for (const d of [stale, fresh]) mkdirSync(join(d, "x"), { recursive: true });
+    const old = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(stale, old, old);
+    try {
+      expect(pruneStaleRuns()).toContain(stale);
+      expect(existsSync(stale)).toBe(false);
+      expect(existsSync(fresh)).toBe(true);
+      expect(existsSync(runBaseDir())).toBe(true);
+    } finally {
+      for (const d of [stale, fresh]) rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  test("reports its own cost", () => {
     const t0 = performance.now();
     findLeaks(takeSnapshot());
     const ms = performance.now() - t0;
