@@ -9,9 +9,9 @@
 import { afterAll } from "bun:test";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ioDir, makeTempDir, removeTempDir, REPO_ROOT, RUN_ENV, runToken } from "./tmp.ts";
+import { ioDir, makeTempDir, PELAGOS_BIN, removeTempDir, RUN_ENV, runToken } from "./tmp.ts";
 
-export const PELAGOS_BIN = process.env.PELAGOS_BIN ?? join(REPO_ROOT, "dist/pelagos");
+export { PELAGOS_BIN };
 
 export type RunOptions = {
   /** Adds `--root DIR` before the arguments. */

@@ -19,6 +19,9 @@ export const CACHE_DIR = process.env.PELAGOS_TEST_CACHE ?? "/var/tmp/pelagos-tes
 /** The repository root (test/helpers/../..). */
 export const REPO_ROOT = resolve(import.meta.dir, "..", "..");
 
+/** The runtime under test. */
+export const PELAGOS_BIN = process.env.PELAGOS_BIN ?? join(REPO_ROOT, "dist/pelagos");
+
 /** Token of this test run, shared by the preload and every test file of the run. */
 export function runToken(): string {
   let t = process.env[RUN_ENV];
