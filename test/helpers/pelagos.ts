@@ -23,7 +23,7 @@ export type RunOptions = {
   /** Text or bytes for stdin; stdin is /dev/null when absent. */
   stdin?: string | Uint8Array;
   /**
-   * Run under a pseudo-terminal (util-linux `script`), for `run -t` style tests:
+   * Run under a pseudo-terminal (`script` from bsdutils), for `run -t` style tests:
    * stdin/stdout/stderr of the runtime are then the pty; output has \r\n and
    * stderr is merged into stdout.
    */
