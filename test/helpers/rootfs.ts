@@ -67,8 +67,12 @@ function buildOrReuse(): string {
     if (!existsSync(`${final}.manifest`)) writeManifest(final, `${final}.manifest`);
     const diff = verifyRootfs(final);
     if (diff.length > 0) console.warn(`warning: the shared test rootfs "${final}" was modified since it was built: ${diff.join(", ")}`);
-    const now = new Date();
-    utimesSync(`${final}.manifest`, now, now); // "last used", for pruneCache()
+    try {
+      const now = new Date();
+      utimesSync(`${final}.manifest`, now, now); // "last used", for pruneCache()
+    } catch {
+      // someone else's cache (PELAGOS_TEST_CACHE): it is theirs to prune
+    }
     return final;
   }
   mkdirSync(CACHE_DIR, { recursive: true });

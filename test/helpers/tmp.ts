@@ -13,8 +13,9 @@ import { join, resolve } from "node:path";
 
 export const RUN_ENV = "PELAGOS_TEST_RUN";
 
-/** Where built test rootfses are kept across runs. */
-export const CACHE_DIR = process.env.PELAGOS_TEST_CACHE ?? "/var/tmp/pelagos-test";
+/** Where built test rootfses are kept across runs (per user: root's cache is not writable by others). */
+export const CACHE_DIR =
+  process.env.PELAGOS_TEST_CACHE ?? (process.getuid?.() === 0 ? "/var/tmp/pelagos-test" : `/var/tmp/pelagos-test-${process.getuid?.()}`);
 
 /** The repository root (test/helpers/../..). */
 export const REPO_ROOT = resolve(import.meta.dir, "..", "..");
