@@ -7,10 +7,11 @@
  * changes to the shared (read-only) rootfs cache.
  *
  * Other runs on the same machine (parallel sessions) must not be blamed on this
- * one: processes carrying another run's PELAGOS_TEST_RUN token and mounts under
- * another run's temp dir are ignored. What is left is re-checked a few times
- * before it is reported, so teardown that is merely late is not a leak.
- * Cost: a few ms (one /proc scan, a few small directory reads).
+ * one, so every finding is attributed (see Owner): things carrying another run's
+ * token, and processes of another checkout's pelagos binary, are dropped. The
+ * preload decides which owners fail the run and re-checks those for a while, so
+ * teardown that is merely late is not a leak.
+ * Cost: 10-30 ms (one /proc scan, small directory reads, the rootfs manifests).
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { join } from "node:path";
