@@ -31,6 +31,7 @@ import type { HostFacts } from "./host.ts";
 import { planNamespaces } from "./namespaces.ts";
 import { planMounts, planDevices, planMasked, planReadonly } from "./mounts.ts";
 import { planCredentials, execCandidates, planExec } from "./process.ts";
+import { sysctlNamespace } from "../security/sysctl.ts";
 
 export const Ready = { USERNS: 1, HOOKS: 2, CONSOLE: 3, CREATED: 4 } as const;
 
@@ -49,6 +50,13 @@ export type LaunchRequest = {
   seccomp?: { filter: Uint8Array; flags: number };
   /** run prestart/createRuntime/createContainer hooks at the pre-pivot sync point */
   runtimeHooks: boolean;
+  /**
+   * user namespaces (`pelagos run --userns`): the runtime answers the user
+   * namespace sync point with the root filesystem as a detached idmapped
+   * tree (only a host-privileged process may idmap it), moved into place
+   * instead of the self-bind
+   */
+  idmapRootfs?: boolean;
   host: HostFacts;
 };
 
@@ -98,9 +106,13 @@ export function planLaunch(req: LaunchRequest): Launch {
     b.step("watch the parent process");
     b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
   }
+  if (req.idmapRootfs && !(ns.clone & K.CLONE_NEWUSER && ns.has.has("mount")))
+    throw new ConfigError("linux.namespaces", "an idmapped root filesystem needs new user and mount namespaces");
+  const idmapped = req.idmapRootfs ? b.slot() : undefined;
   if (ns.clone & K.CLONE_NEWUSER) {
     b.step("wait for the user namespace mappings");
-    b.op(Op.READY, [Ready.USERNS]);
+    if (idmapped) b.op(Op.READY_FD, [Ready.USERNS], { slot: idmapped });
+    else b.op(Op.READY, [Ready.USERNS]);
     readies.push(Ready.USERNS);
     b.step("become root in the user namespace");
     e.sys("setresgid", [0, 0, 0]);
@@ -115,8 +127,14 @@ export function planLaunch(req: LaunchRequest): Launch {
     const prop = config.linux?.rootfsPropagation ?? "";
     b.step(`make "/" ${prop.includes("slave") || prop.includes("shared") ? "rslave" : "rprivate"}`);
     e.sys("mount", [0, b.str("/"), 0, K.MS_REC | (prop.includes("slave") || prop.includes("shared") ? K.MS_SLAVE : K.MS_PRIVATE), 0]);
-    b.step(`bind the root filesystem ${req.rootfs}`);
-    e.sys("mount", [b.str(req.rootfs), b.str(req.rootfs), 0, K.MS_BIND | K.MS_REC, 0]);
+    if (idmapped) {
+      b.step(`mount the idmapped root filesystem ${req.rootfs}`);
+      e.sys("move_mount", [idmapped, b.str(""), K.AT_FDCWD, b.str(req.rootfs), K.MOVE_MOUNT_F_EMPTY_PATH]);
+      e.close(idmapped);
+    } else {
+      b.step(`bind the root filesystem ${req.rootfs}`);
+      e.sys("mount", [b.str(req.rootfs), b.str(req.rootfs), 0, K.MS_BIND | K.MS_REC, 0]);
+    }
     root = b.slot();
     e.sys("openat", [K.AT_FDCWD, b.str(req.rootfs), K.O_PATH | K.O_DIRECTORY | K.O_CLOEXEC, 0], { slot: root });
     planMounts(e, root, config, req.host);
@@ -205,16 +223,17 @@ export function planLaunch(req: LaunchRequest): Launch {
       ];
       e.sys("mount", [0, b.str("/"), 0, (prop.startsWith("r") ? K.MS_REC : 0) | flag, 0]);
     }
+    // sysctls first: /proc/sys is about to become read-only
+    planSysctls(e, config);
     planMasked(e, config.linux?.maskedPaths ?? []);
     planReadonly(e, config.linux?.readonlyPaths ?? []);
-  } else if (config.root) {
-    b.step(`chroot into ${req.rootfs}`);
-    e.sys("chroot", [b.str(req.rootfs)]);
-    e.sys("chdir", [b.str("/")]);
-  }
-  for (const [key, value] of Object.entries(config.linux?.sysctl ?? {})) {
-    b.step(`set sysctl ${key}`);
-    e.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+  } else {
+    if (config.root) {
+      b.step(`chroot into ${req.rootfs}`);
+      e.sys("chroot", [b.str(req.rootfs)]);
+      e.sys("chdir", [b.str("/")]);
+    }
+    planSysctls(e, config);
   }
   if (hasMountNs && config.root?.readonly) {
     b.step("make the root filesystem read-only");
@@ -279,7 +298,15 @@ export function planLaunch(req: LaunchRequest): Launch {
   return { mode: req.mode, plan: b.finish(), steps: b.steps, readies, cloneFlags: ns.clone };
 }
 
-function planSeccomp(e: Emitter, s: { filter: Uint8Array; flags: number }): void {
+function planSysctls(e: Emitter, config: OciConfig): void {
+  for (const [key, value] of Object.entries(config.linux?.sysctl ?? {})) {
+    e.b.step(`set sysctl ${key}`);
+    e.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+  }
+}
+
+/** Loads the compiled filter: the last step before execve (shared with a future exec). */
+export function planSeccomp(e: Emitter, s: { filter: Uint8Array; flags: number }): void {
   e.b.step("load the seccomp filter");
   const filter = e.b.bytes(s.filter);
   const prog = e.b.words([s.filter.length / 8, filter]);
@@ -311,13 +338,9 @@ function validateNamespaceUse(config: OciConfig, has: Set<string>): void {
     throw new ConfigError("linux.uidMappings", "uid/gid mappings need a user namespace");
   for (const key of Object.keys(config.linux?.sysctl ?? {})) {
     const path = `linux.sysctl.${key}`;
-    if (key.startsWith("net.")) {
-      if (!has.has("network")) throw new ConfigError(path, "network sysctls need a network namespace");
-    } else if (key.startsWith("kernel.shm") || key.startsWith("kernel.msg") || key === "kernel.sem" || key.startsWith("fs.mqueue.")) {
-      if (!has.has("ipc")) throw new ConfigError(path, "IPC sysctls need an ipc namespace");
-    } else if (key === "kernel.hostname" || key === "kernel.domainname") {
-      if (!has.has("uts")) throw new ConfigError(path, "this sysctl needs a uts namespace");
-    } else throw new ConfigError(path, `sysctl "${key}" is not namespaced: it would change the host`);
+    const ns = sysctlNamespace(key);
+    if (!ns) throw new ConfigError(path, `sysctl "${key}" is not namespaced: it would change the host`);
+    if (!has.has(ns)) throw new ConfigError(path, `this sysctl needs a ${ns} namespace (it would change the host's)`);
   }
 }
 

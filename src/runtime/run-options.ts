@@ -8,6 +8,8 @@ import { readFileInRoot } from "../../ffi/sys.ts";
 import { UsageError } from "../errors.ts";
 import type { RunSpec } from "../plan/docker-config.ts";
 import { DEFAULT_PATH } from "../plan/process.ts";
+import { hostFacts } from "./host-facts.ts";
+import { buildSecuritySpec, type SecurityFlags } from "./security-options.ts";
 
 export type RunFlags = {
   rootfs: string;
@@ -24,7 +26,7 @@ export type RunFlags = {
   tty: boolean;
   network?: string;
   labels: string[];
-};
+} & SecurityFlags;
 
 const ENV_KEY = /^[^=\0]+$/;
 
@@ -165,6 +167,8 @@ export function buildRunSpec(f: RunFlags, name: string, hostEnv: Record<string, 
   const hostname = f.hostname ?? name;
   if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(hostname)) throw new UsageError(`Invalid --hostname "${hostname}"`);
   const user = resolveUser(f.user, rootfs);
+  const { security, groups } = buildSecuritySpec(f, { rootfs, user, network, host: hostFacts() });
+  user.additionalGids = [...new Set([...user.additionalGids, ...groups])];
   const env: string[] = [`HOSTNAME=${hostname}`, `HOME=${user.home}`];
   if (f.tty) env.push("TERM=xterm");
   for (const file of f.envFiles) env.push(...readEnvFile(file, hostEnv));
@@ -192,5 +196,6 @@ export function buildRunSpec(f: RunFlags, name: string, hostEnv: Record<string, 
     volumes: f.volumes.map(parseVolume),
     tmpfs: f.tmpfs.map(parseTmpfs),
     labels,
+    security,
   };
 }

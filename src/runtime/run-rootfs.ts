@@ -70,7 +70,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     writeContainerState(ctx.root, state);
     if (!o.interactive) devnull = sys.open("/dev/null", sys.O_RDONLY);
     const init = await startInit({
-      config, rootfs: spec.rootfs, mode: "run", ownTerminal: true,
+      config, rootfs: spec.rootfs, mode: "run", ownTerminal: true, idmapRootfs: spec.security?.userns !== undefined,
       stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log,
       hookState: (pid, status) => ({ ociVersion: "1.2.0", id: name, status, pid, bundle: dir }),
       onCreated: (pid, startTime) => {

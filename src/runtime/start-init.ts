@@ -15,7 +15,7 @@ import { spawnContainer, type StdioFd } from "../spawn/spawn.ts";
 import { copyWindowSize } from "./console.ts";
 import { hostFacts } from "./host-facts.ts";
 import { compileSeccompFor } from "./seccomp.ts";
-import { writeIdMaps } from "./userns.ts";
+import { idmappedRootfs, writeIdMaps } from "./userns.ts";
 
 export type InitOptions = {
   config: OciConfig;
@@ -33,6 +33,8 @@ export type InitOptions = {
   /** called when the init reached "created" (write state, pid file) */
   onCreated: (pid: number, startTime: number) => void | Promise<void>;
   log?: { warn: (m: string) => void; debug: (m: string) => void };
+  /** show the root filesystem through an idmapped mount of the container's user namespace (`run --userns`) */
+  idmapRootfs?: boolean;
 };
 
 export type Init = {
@@ -71,7 +73,7 @@ export async function startInit(o: InitOptions): Promise<Init> {
   const seccomp = compileSeccompFor(cfg, host, o.log);
   const launch = planLaunch({
     config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd,
-    preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host,
+    preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.idmapRootfs,
   });
   let startTime = 0;
   let master: number | undefined;
@@ -81,8 +83,10 @@ export async function startInit(o: InitOptions): Promise<Init> {
       stdio: o.stdio,
       extraFds,
       onReady: async (kind, pid) => {
-        if (kind === Ready.USERNS) writeIdMaps(pid, cfg);
-        else if (kind === Ready.HOOKS) {
+        if (kind === Ready.USERNS) {
+          writeIdMaps(pid, cfg);
+          if (o.idmapRootfs) return { fd: idmappedRootfs(pid, o.rootfs) };
+        } else if (kind === Ready.HOOKS) {
           const state = o.hookState(pid, "creating");
           await runHooks("prestart", hooks.prestart, state);
           await runHooks("createRuntime", hooks.createRuntime, state);

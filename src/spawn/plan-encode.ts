@@ -32,6 +32,8 @@ export const Op = {
   FORK_WAIT: 13,
   SEND_FD: 14,
   MOVE_SYNC: 15,
+  /** READY whose GO carries one fd (SCM_RIGHTS), kept in the op's slot */
+  READY_FD: 16,
 } as const;
 
 export const TAG_PTR = 1n << 63n;
