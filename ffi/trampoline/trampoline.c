@@ -204,8 +204,10 @@ __attribute__((noreturn)) static void die(u32 step, i32 err) {
 
 static i64 arg(struct op *o, int i, u8 *blob) {
   u64 v = o->a[i];
-  if (v & TAG_PTR) return (i64)(blob + (v & ~TAG_PTR));
-  if (v & TAG_SLOT) return slots[v & ~TAG_SLOT];
+  /* exactly one tag bit: a pointer or a slot; both set is a negative number (AT_FDCWD, -1) */
+  u64 tags = v & (TAG_PTR | TAG_SLOT);
+  if (tags == TAG_PTR) return (i64)(blob + (v & ~TAG_PTR));
+  if (tags == TAG_SLOT) return slots[v & ~TAG_SLOT];
   return (i64)v;
 }
 

@@ -91,6 +91,12 @@ export function planLaunch(req: LaunchRequest): Launch {
     e.sys("setns", [fd, j.flag]);
     e.close(fd);
   }
+  if (req.idmapRootfs) {
+    // the init starts in the root filesystem: as root of a user namespace it may
+    // not be allowed to walk the host directories above it
+    b.step(`change into ${req.rootfs}`);
+    e.sys("chdir", [b.str(req.rootfs)]);
+  }
   b.step("create the container process");
   const cloneOp = b.op(Op.CLONE, [ns.clone, 0, 0, 0]);
   const childStart = b.label();
@@ -128,15 +134,17 @@ export function planLaunch(req: LaunchRequest): Launch {
     b.step(`make "/" ${prop.includes("slave") || prop.includes("shared") ? "rslave" : "rprivate"}`);
     e.sys("mount", [0, b.str("/"), 0, K.MS_REC | (prop.includes("slave") || prop.includes("shared") ? K.MS_SLAVE : K.MS_PRIVATE), 0]);
     if (idmapped) {
+      // onto the cwd (the rootfs, inherited from the trampoline); once attached the
+      // tree's fd is the root of the new mount
       b.step(`mount the idmapped root filesystem ${req.rootfs}`);
-      e.sys("move_mount", [idmapped, b.str(""), K.AT_FDCWD, b.str(req.rootfs), K.MOVE_MOUNT_F_EMPTY_PATH]);
-      e.close(idmapped);
+      e.sys("move_mount", [idmapped, b.str(""), K.AT_FDCWD, b.str("."), K.MOVE_MOUNT_F_EMPTY_PATH]);
+      root = idmapped;
     } else {
       b.step(`bind the root filesystem ${req.rootfs}`);
       e.sys("mount", [b.str(req.rootfs), b.str(req.rootfs), 0, K.MS_BIND | K.MS_REC, 0]);
+      root = b.slot();
+      e.sys("openat", [K.AT_FDCWD, b.str(req.rootfs), K.O_PATH | K.O_DIRECTORY | K.O_CLOEXEC, 0], { slot: root });
     }
-    root = b.slot();
-    e.sys("openat", [K.AT_FDCWD, b.str(req.rootfs), K.O_PATH | K.O_DIRECTORY | K.O_CLOEXEC, 0], { slot: root });
     planMounts(e, root, config, req.host);
     planDevices(e, root, config, { userns: (ns.clone & K.CLONE_NEWUSER) !== 0 });
     const cwd = proc.cwd;

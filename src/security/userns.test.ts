@@ -25,7 +25,7 @@ describe("user namespace options", () => {
     expect(subIdRanges(text, "nobody")).toEqual([]);
     const used = rangesInUse(["0 0 4294967295\n", "         0     200000      65536\n"]);
     expect(used).toEqual([{ start: 200000, count: 65536 }]);
-    expect(pickRange([{ start: 200000, count: 196608 }], used, 65536)).toBe(327680);
+    expect(pickRange([{ start: 200000, count: 196608 }], used, 65536)).toBe(265536);
     expect(pickRange([{ start: 200000, count: 65536 }], used, 65536)).toBeUndefined();
     expect(pickRange([{ start: 100000, count: 65536 }], [], 65536)).toBe(100000);
   });

@@ -77,12 +77,14 @@ export function rangesInUse(mapTexts: readonly string[]): SubIdRange[] {
   return out;
 }
 
-/** The first `size` ids inside `allowed` that overlap nothing in `used` (the range's start, then multiples of `size`). */
+/** First fit: the lowest `size` ids inside `allowed` that overlap nothing in `used`. */
 export function pickRange(allowed: readonly SubIdRange[], used: readonly SubIdRange[], size: number): number | undefined {
   for (const r of allowed) {
-    const end = r.start + r.count;
-    for (let start = r.start; start + size <= end; start = (Math.floor(start / size) + 1) * size) {
-      if (!used.some((u) => start < u.start + u.count && u.start < start + size)) return start;
+    let start = r.start;
+    while (start + size <= r.start + r.count) {
+      const clash = used.find((u) => start < u.start + u.count && u.start < start + size);
+      if (!clash) return start;
+      start = clash.start + clash.count;
     }
   }
   return undefined;

@@ -6,6 +6,8 @@
  * An op is {code, nr, flags, ok_errno, slot, step, a[6]}. An argument is a
  * plain number, a pointer into the blob (TAG_PTR | offset, relocated by the
  * trampoline), or the fd an earlier op stored in a slot (TAG_SLOT | index).
+ * A number with both tag bits set is a negative number (AT_FDCWD); one with
+ * exactly one of them set cannot be passed.
  * Pointer arrays inside the blob (argv, envp, iovecs) are listed in the
  * relocation table. Every op names a step: a human sentence ("mount proc at
  * /proc") that turns a {step, errno} failure into one clear error.
@@ -219,8 +221,12 @@ export class PlanBuilder {
 }
 
 function encodeArg(a: Arg): bigint {
-  if (typeof a === "number") return BigInt.asUintN(64, BigInt(a));
-  if (typeof a === "bigint") return BigInt.asUintN(64, a);
+  if (typeof a === "number" || typeof a === "bigint") {
+    const v = BigInt.asUintN(64, BigInt(a));
+    const tags = v & (TAG_PTR | TAG_SLOT);
+    if (tags === TAG_PTR || tags === TAG_SLOT) throw new Error(`Plan argument ${a} collides with a pointer or slot tag`);
+    return v;
+  }
   if ("ptr" in a) return TAG_PTR | BigInt(a.ptr);
   return TAG_SLOT | BigInt(a.slot);
 }

@@ -1,0 +1,128 @@
+/**
+ * User namespaces for root-run containers: container root is not host root,
+ * and the root filesystem is shown through an idmapped mount so its files
+ * keep their owners inside. `--userns auto` takes a free range from
+ * /etc/subuid (tests give it one in a private mount namespace with a copy
+ * of /etc).
+ */
+import { afterAll, beforeAll, describe, expect } from "bun:test";
+import { appendFileSync, chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { busyboxRootfs, makeBundle } from "../helpers/rootfs.ts";
+import { explain, PELAGOS_BIN, runCli, useRuntimeRoot } from "../helpers/pelagos.ts";
+import { parseKv } from "../helpers/probe.ts";
+import { itIf, requires } from "../helpers/requires.ts";
+
+const skip = requires("root", "busybox", "pelagos", "userns");
+const rt = useRuntimeRoot();
+let rootfs = "";
+let scratch = "";
+beforeAll(async () => {
+  if (skip) return;
+  rootfs = await busyboxRootfs();
+  scratch = mkdtempSync("/tmp/pelagos-userns-");
+});
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+const MAP = "0:200000:65536";
+const run = (args: string[], root = rootfs) => rt.run(["run", "--rm", "--rootfs", root, ...args]);
+const mapLine = (text: string) => text.trim().split(/\s+/).map(Number);
+
+describe("--uidmap / --gidmap", () => {
+  itIf(skip, "container root is host uid 200000; the maps are podman's syntax", async () => {
+    const r = await run(["--uidmap", MAP, "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; /probe id"]);
+    expect(r.code, explain(r)).toBe(0);
+    const [uid, gid] = r.stdout.trim().split("\n");
+    expect(mapLine(uid!)).toEqual([0, 200000, 65536]);
+    expect(mapLine(gid!)).toEqual([0, 200000, 65536]);
+    expect(parseKv(r.stdout)).toMatchObject({ uid: "0", gid: "0" });
+    const g = await run(["--uidmap", MAP, "--gidmap", "0:300000:65536", "cat", "/proc/self/gid_map"]);
+    expect(mapLine(g.stdout)).toEqual([0, 300000, 65536]);
+  });
+
+  itIf(skip, "the root filesystem keeps its owners inside (idmapped mount), users resolve as usual", async () => {
+    const stat = async (path: string) => {
+      const r = await run(["--uidmap", MAP, "/probe", "stat", path]);
+      expect(r.code, explain(r)).toBe(0);
+      return parseKv(r.stdout);
+    };
+    const [bin, home] = [await stat("/bin/busybox"), await stat("/home/app")];
+    expect([bin!.uid, bin!.gid]).toEqual(["0", "0"]);
+    expect([home!.uid, home!.gid]).toEqual(["1000", "1000"]);
+    const id = parseKv((await run(["--uidmap", MAP, "-u", "app", "/probe", "id"])).stdout);
+    expect([id.uid, id.gid]).toEqual(["1000", "1000"]);
+  });
+
+  itIf(skip, "container root writes the rootfs as its owner, but cannot touch a host root file through a volume", async () => {
+    const b = await makeBundle({ writable: true });
+    try {
+      writeFileSync(`${scratch}/host-owned`, "host\n");
+      chmodSync(`${scratch}/host-owned`, 0o644);
+      chmodSync(scratch, 0o755);
+      const r = await run(["--uidmap", MAP, "-v", `${scratch}:/data`, "sh", "-c",
+        "echo x > /tmp/made && /probe stat /tmp/made | grep '^uid'; echo pwn > /data/host-owned; echo pwn > /data/new"], b.rootfs);
+      expect(r.stdout, explain(r)).toContain("uid=0");
+      expect(statSync(`${b.rootfs}/tmp/made`).uid).toBe(0);
+      expect(readFileSync(`${scratch}/host-owned`, "utf8")).toBe("host\n");
+      expect(existsSync(`${scratch}/new`)).toBe(false);
+      expect(r.stderr).toMatch(/Permission denied/);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  itIf(skip, "capabilities inside are the namespace's: mount still denied by seccomp, unshare of a user ns too", async () => {
+    const s = parseKv((await run(["--uidmap", MAP, "/probe", "status"])).stdout);
+    expect([s.CapEff, s.Seccomp]).toEqual(["00000000a80425fb", "2"]);
+    expect((await run(["--uidmap", MAP, "/probe", "syscall", "unshare"])).stdout.trim()).toBe("errno=EPERM");
+  });
+
+  itIf(skip, "bad maps and unmapped users are clear errors", async () => {
+    for (const [flags, msg] of [
+      [["--uidmap", "0:200000"], "CONTAINER_ID:HOST_ID:SIZE"],
+      [["--uidmap", "0:200000:10", "--uidmap", "5:300000:10"], "overlap"],
+      [["--uidmap", "0:200000:10", "-u", "app"], "uid 1000 is not mapped"],
+      [["--userns", "bogus"], 'Invalid --userns "bogus"'],
+    ] as [string[], string][]) {
+      const r = await run([...flags, "true"]);
+      expect(r.code, flags.join(" ")).toBe(125);
+      expect(r.stderr).toContain(msg);
+    }
+  });
+});
+
+describe("--userns auto", () => {
+  itIf(skip, "without an /etc/subuid entry: a clear error saying what to add", async () => {
+    if (readFileSync("/etc/subuid", { encoding: "utf8", flag: "a+" }).match(/^(pelagos|root):/m)) return;
+    const r = await run(["--userns", "auto", "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain('has no range for "pelagos" or "root"');
+    expect(r.stderr).toContain("pelagos:100000:655360");
+  });
+
+  itIf(skip, "takes a free range from /etc/subuid; a second container gets another one", async () => {
+    const etc = `${scratch}/etc`;
+    cpSync("/etc", etc, { recursive: true, verbatimSymlinks: true });
+    appendFileSync(`${etc}/subuid`, "pelagos:400000:131072\n");
+    appendFileSync(`${etc}/subgid`, "pelagos:400000:131072\n");
+    const out = `${scratch}/first`;
+    const pel = `${PELAGOS_BIN} --root ${rt.root} run --rm --userns auto --rootfs ${rootfs}`;
+    const script = [
+      `mount --bind ${etc} /etc`,
+      `${pel} sh -c 'cat /proc/self/uid_map; exec sleep 2' > ${out} &`,
+      `while ! [ -s ${out} ]; do sleep 0.05; done`,
+      `${pel} cat /proc/self/uid_map /proc/self/gid_map`,
+      "wait",
+      `cat ${out}`,
+    ].join("\n");
+    const r = await runCli("unshare", ["-m", "--propagation", "private", "sh", "-ec", script]);
+    expect(r.code, explain(r)).toBe(0);
+    const lines = r.stdout.trim().split("\n").map(mapLine);
+    expect(lines).toHaveLength(3);
+    const [second, secondGid, first] = lines as [number[], number[], number[]];
+    expect(first).toEqual([0, 400000, 65536]);
+    expect(second).toEqual([0, 465536, 65536]);
+    expect(secondGid).toEqual([0, 465536, 65536]);
+  });
+});
