@@ -6,7 +6,7 @@
  * of /etc).
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { appendFileSync, chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { busyboxRootfs, makeBundle } from "../helpers/rootfs.ts";
 import { explain, PELAGOS_BIN, runCli, useRuntimeRoot } from "../helpers/pelagos.ts";
 import { parseKv } from "../helpers/probe.ts";
@@ -94,7 +94,7 @@ describe("--uidmap / --gidmap", () => {
 
 describe("--userns auto", () => {
   itIf(skip, "without an /etc/subuid entry: a clear error saying what to add", async () => {
-    if (readFileSync("/etc/subuid", { encoding: "utf8", flag: "a+" }).match(/^(pelagos|root):/m)) return;
+    if (existsSync("/etc/subuid") && /^(pelagos|root):/m.test(readFileSync("/etc/subuid", "utf8"))) return;
     const r = await run(["--userns", "auto", "true"]);
     expect(r.code).toBe(125);
     expect(r.stderr).toContain('has no range for "pelagos" or "root"');
@@ -103,7 +103,7 @@ describe("--userns auto", () => {
 
   itIf(skip, "takes a free range from /etc/subuid; a second container gets another one", async () => {
     const etc = `${scratch}/etc`;
-    cpSync("/etc", etc, { recursive: true, verbatimSymlinks: true });
+    expect(Bun.spawnSync(["cp", "-a", "/etc", etc]).exitCode).toBe(0);
     appendFileSync(`${etc}/subuid`, "pelagos:400000:131072\n");
     appendFileSync(`${etc}/subgid`, "pelagos:400000:131072\n");
     const out = `${scratch}/first`;
@@ -124,5 +124,5 @@ describe("--userns auto", () => {
     expect(first).toEqual([0, 400000, 65536]);
     expect(second).toEqual([0, 465536, 65536]);
     expect(secondGid).toEqual([0, 465536, 65536]);
-  });
+  }, 30_000);
 });
