@@ -48,3 +48,11 @@ export function sendWithFd(sock: number, data: Uint8Array, fd: number): void {
     return;
   }
 }
+
+/** flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another process holds it. */
+export function tryLockExclusive(fd: number): boolean {
+  const r = rawSyscall(syscallTable().flock, fd, 2 /* LOCK_EX */ | 4 /* LOCK_NB */);
+  if (r === -11 /* EWOULDBLOCK */ || r === -4) return false;
+  if (r < 0) throw new SysError("flock", -r);
+  return true;
+}

@@ -12,7 +12,7 @@ const X86_64 = {
   unshare: 272, prlimit64: 302, setns: 308, seccomp: 317, execveat: 322, memfd_create: 319,
   pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432,
   pidfd_open: 434, clone3: 435, close_range: 436, openat2: 437, mount_setattr: 442, waitid: 247,
-  ppoll: 271, getpid: 39, keyctl: 250, write_file_pseudo: -1,
+  ppoll: 271, getpid: 39, keyctl: 250, write_file_pseudo: -1, flock: 73,
 } as const;
 
 const AARCH64: { [K in keyof typeof X86_64]: number } = {
@@ -25,7 +25,7 @@ const AARCH64: { [K in keyof typeof X86_64]: number } = {
   unshare: 97, prlimit64: 261, setns: 268, seccomp: 277, execveat: 281, memfd_create: 279,
   pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432,
   pidfd_open: 434, clone3: 435, close_range: 436, openat2: 437, mount_setattr: 442, waitid: 95,
-  ppoll: 73, getpid: 172, keyctl: 219, write_file_pseudo: -1,
+  ppoll: 73, getpid: 172, keyctl: 219, write_file_pseudo: -1, flock: 32,
 };
 
 export type SyscallName = keyof typeof X86_64;

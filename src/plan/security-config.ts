@@ -30,7 +30,12 @@ export type SecuritySpec = {
   /** device nodes created in /dev besides the default ones (the host's, for --privileged) */
   devices: readonly OciDevice[];
   /** a user namespace with these maps; the root filesystem is then shown through an idmapped mount */
-  userns?: { uidMap: readonly IdMap[]; gidMap: readonly IdMap[] };
+  userns?: {
+    uidMap: readonly IdMap[];
+    gidMap: readonly IdMap[];
+    /** `--userns auto`: ranges of this size are picked again, under a host-wide lock, when the maps are written */
+    auto?: number;
+  };
 };
 
 export const DEFAULT_SECURITY: SecuritySpec = {

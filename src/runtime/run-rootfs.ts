@@ -13,6 +13,7 @@ import { containerDir } from "../state/paths.ts";
 import { readContainerState, writeContainerState, type ContainerState } from "./container-state.ts";
 import { SignalForwarder, waitForeground } from "./foreground.ts";
 import { buildRunSpec, type RunFlags } from "./run-options.ts";
+import { usernsInit } from "./security-options.ts";
 import { startInit } from "./start-init.ts";
 
 export type RunOptions = RunFlags & { interactive: boolean; rm: boolean };
@@ -70,7 +71,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     writeContainerState(ctx.root, state);
     if (!o.interactive) devnull = sys.open("/dev/null", sys.O_RDONLY);
     const init = await startInit({
-      config, rootfs: spec.rootfs, mode: "run", ownTerminal: true, idmapRootfs: spec.security?.userns !== undefined,
+      config, rootfs: spec.rootfs, mode: "run", ownTerminal: true, userns: usernsInit(spec.security),
       stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log,
       hookState: (pid, status) => ({ ociVersion: "1.2.0", id: name, status, pid, bundle: dir }),
       onCreated: (pid, startTime) => {

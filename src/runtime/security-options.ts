@@ -5,9 +5,11 @@
  * ranges other user namespaces use) are read here too.
  */
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { tryLockExclusive } from "../../ffi/idmap.ts";
+import * as sys from "../../ffi/sys.ts";
 import { readFileInRoot } from "../../ffi/sys.ts";
 import { UsageError } from "../errors.ts";
-import type { OciDevice } from "../oci/runtime/config.ts";
+import type { OciConfig, OciDevice } from "../oci/runtime/config.ts";
 import type { HostFacts } from "../plan/host.ts";
 import type { SecuritySpec } from "../plan/security-config.ts";
 import { loadSeccompProfileFile } from "../seccomp/index.ts";
@@ -92,12 +94,44 @@ function userNamespace(f: SecurityFlags, user: { uid: number; gid: number; addit
   let uidMap: IdMap[], gidMap: IdMap[];
   if (req.mode === "private") ({ uidMap, gidMap } = req);
   else {
+    // checked now for a clear error; picked again when the maps are written (allocateAutoRanges)
     uidMap = [{ containerID: 0, hostID: autoRange("uid", req.size), size: req.size }];
     gidMap = [{ containerID: 0, hostID: autoRange("gid", req.size), size: req.size }];
   }
-  checkMapped(uidMap, [user.uid], "uid", "--uidmap");
-  checkMapped(gidMap, [user.gid, ...user.additionalGids, ...groups], "gid", "--gidmap");
-  return { uidMap, gidMap };
+  const flag = req.mode === "auto" ? "--userns auto" : undefined;
+  checkMapped(uidMap, [user.uid], "uid", flag ?? "--uidmap");
+  checkMapped(gidMap, [user.gid, ...user.additionalGids, ...groups], "gid", flag ?? "--gidmap");
+  return { uidMap, gidMap, ...(req.mode === "auto" ? { auto: req.size } : {}) };
+}
+
+/** What startInit needs for a SecuritySpec's user namespace (src/runtime/start-init.ts UsernsInit). */
+export function usernsInit(s: SecuritySpec | undefined): { idmapRootfs: boolean; allocate?: (config: OciConfig) => Promise<() => void> } | undefined {
+  if (!s?.userns) return undefined;
+  const size = s.userns.auto;
+  return { idmapRootfs: true, allocate: size === undefined ? undefined : (config) => allocateAutoRanges(config, size) };
+}
+
+/**
+ * Picks the `--userns auto` ranges into `config` while holding a host-wide
+ * lock (flock on /etc/subuid): two containers starting together cannot pick
+ * the same range. The caller releases it once the maps are written, when the
+ * range becomes visible in /proc/PID/uid_map.
+ */
+export async function allocateAutoRanges(config: OciConfig, size: number): Promise<() => void> {
+  const fd = sys.open(SUBID_FILES.uid, sys.O_RDONLY);
+  try {
+    const deadline = Date.now() + 10_000;
+    while (!tryLockExclusive(fd)) {
+      if (Date.now() > deadline) throw new UsageError(`Cannot use --userns auto: ${SUBID_FILES.uid} stayed locked by another pelagos for 10 s`);
+      await Bun.sleep(2);
+    }
+    config.linux!.uidMappings = [{ containerID: 0, hostID: autoRange("uid", size), size }];
+    config.linux!.gidMappings = [{ containerID: 0, hostID: autoRange("gid", size), size }];
+  } catch (e) {
+    sys.close(fd);
+    throw e;
+  }
+  return () => sys.close(fd);
 }
 
 /**

@@ -33,9 +33,17 @@ export type InitOptions = {
   /** called when the init reached "created" (write state, pid file) */
   onCreated: (pid: number, startTime: number) => void | Promise<void>;
   log?: { warn: (m: string) => void; debug: (m: string) => void };
-  /** show the root filesystem through an idmapped mount of the container's user namespace (`run --userns`) */
-  idmapRootfs?: boolean;
+  /** `run --userns`: see UsernsInit */
+  userns?: UsernsInit;
 };
+
+/**
+ * A user namespace set up by pelagos (`run --userns`), not by the config's
+ * author: `allocate` may choose the maps into the config just before they are
+ * written (returns the release of what it locked); `idmapRootfs` shows the
+ * root filesystem through an idmapped mount of the container's namespace.
+ */
+export type UsernsInit = { idmapRootfs: boolean; allocate?: (config: OciConfig) => Promise<() => void> };
 
 export type Init = {
   pid: number;
@@ -73,7 +81,7 @@ export async function startInit(o: InitOptions): Promise<Init> {
   const seccomp = compileSeccompFor(cfg, host, o.log);
   const launch = planLaunch({
     config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd,
-    preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.idmapRootfs,
+    preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.userns?.idmapRootfs,
   });
   let startTime = 0;
   let master: number | undefined;
@@ -84,8 +92,13 @@ export async function startInit(o: InitOptions): Promise<Init> {
       extraFds,
       onReady: async (kind, pid) => {
         if (kind === Ready.USERNS) {
-          writeIdMaps(pid, cfg);
-          if (o.idmapRootfs) return { fd: idmappedRootfs(pid, o.rootfs) };
+          const release = await o.userns?.allocate?.(cfg);
+          try {
+            writeIdMaps(pid, cfg);
+          } finally {
+            release?.();
+          }
+          if (o.userns?.idmapRootfs) return { fd: idmappedRootfs(pid, o.rootfs) };
         } else if (kind === Ready.HOOKS) {
           const state = o.hookState(pid, "creating");
           await runHooks("prestart", hooks.prestart, state);

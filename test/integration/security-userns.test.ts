@@ -101,22 +101,27 @@ describe("--userns auto", () => {
     expect(r.stderr).toContain("pelagos:100000:655360");
   });
 
-  itIf(skip, "takes a free range from /etc/subuid; a second container gets another one", async () => {
+  /** Runs `script` in a private mount namespace whose /etc has pelagos:400000:131072 in subuid and subgid. */
+  const withSubids = async (script: string) => {
     const etc = `${scratch}/etc`;
-    expect(Bun.spawnSync(["cp", "-a", "/etc", etc]).exitCode).toBe(0);
-    appendFileSync(`${etc}/subuid`, "pelagos:400000:131072\n");
-    appendFileSync(`${etc}/subgid`, "pelagos:400000:131072\n");
+    if (!existsSync(etc)) {
+      expect(Bun.spawnSync(["cp", "-a", "/etc", etc]).exitCode).toBe(0);
+      appendFileSync(`${etc}/subuid`, "pelagos:400000:131072\n");
+      appendFileSync(`${etc}/subgid`, "pelagos:400000:131072\n");
+    }
+    return runCli("unshare", ["-m", "--propagation", "private", "sh", "-ec", `mount --bind ${etc} /etc\n${script}`]);
+  };
+  const pel = () => `${PELAGOS_BIN} --root ${rt.root} run --rm --userns auto --rootfs ${rootfs}`;
+
+  itIf(skip, "takes a free range from /etc/subuid; a second container gets another one", async () => {
     const out = `${scratch}/first`;
-    const pel = `${PELAGOS_BIN} --root ${rt.root} run --rm --userns auto --rootfs ${rootfs}`;
-    const script = [
-      `mount --bind ${etc} /etc`,
-      `${pel} sh -c 'cat /proc/self/uid_map; exec sleep 2' > ${out} &`,
+    const r = await withSubids([
+      `${pel()} sh -c 'cat /proc/self/uid_map; exec sleep 1' > ${out} &`,
       `while ! [ -s ${out} ]; do sleep 0.05; done`,
-      `${pel} cat /proc/self/uid_map /proc/self/gid_map`,
+      `${pel()} cat /proc/self/uid_map /proc/self/gid_map`,
       "wait",
       `cat ${out}`,
-    ].join("\n");
-    const r = await runCli("unshare", ["-m", "--propagation", "private", "sh", "-ec", script]);
+    ].join("\n"));
     expect(r.code, explain(r)).toBe(0);
     const lines = r.stdout.trim().split("\n").map(mapLine);
     expect(lines).toHaveLength(3);
@@ -124,5 +129,20 @@ describe("--userns auto", () => {
     expect(first).toEqual([0, 400000, 65536]);
     expect(second).toEqual([0, 465536, 65536]);
     expect(secondGid).toEqual([0, 465536, 65536]);
+  }, 30_000);
+
+  itIf(skip, "containers started at the same instant get different ranges (a host-wide lock), until the ids run out", async () => {
+    const r = await withSubids([
+      ...[1, 2, 3].map((i) => `${pel()} --userns auto:size=1000 sh -c 'cat /proc/self/uid_map; exec sleep 1' > ${scratch}/c${i} 2>&1 &`),
+      "wait",
+      ...[1, 2, 3].map((i) => `cat ${scratch}/c${i}`),
+    ].join("\n"));
+    expect(r.code, explain(r)).toBe(0);
+    const starts = r.stdout.trim().split("\n").map((l) => mapLine(l)[1]);
+    expect(new Set(starts).size, r.stdout).toBe(3);
+    for (const s of starts) expect([400000, 401000, 402000]).toContain(s!);
+    const full = await withSubids(`${pel()} --userns auto:size=200000 true`);
+    expect(full.code).toBe(125);
+    expect(full.stderr).toContain("no free range of 200000 ids");
   }, 30_000);
 });
