@@ -30,7 +30,8 @@ import { Emitter, type Slot } from "./emit.ts";
 import type { HostFacts } from "./host.ts";
 import { planNamespaces } from "./namespaces.ts";
 import { planMounts, planDevices, planMasked, planReadonly } from "./mounts.ts";
-import { planCredentials, execCandidates, planExec } from "./process.ts";
+import { planExec } from "./process.ts";
+import { planProcessStart } from "./process-start.ts";
 import { sysctlNamespace } from "../security/sysctl.ts";
 
 export const Ready = { USERNS: 1, HOOKS: 2, CONSOLE: 3, CREATED: 4 } as const;
@@ -283,26 +284,7 @@ export function planLaunch(req: LaunchRequest): Launch {
     e.sys("ioctl", [0, K.TIOCSCTTY, 0]);
     e.close(slave);
   }
-  const nnp = proc.noNewPrivileges === true;
-  if (req.seccomp && !nnp) planSeccomp(e, req.seccomp);
-  planCredentials(e, proc, req.host);
-  if (proc.cwd) {
-    b.step(`change to the working directory ${proc.cwd}`);
-    e.sys("chdir", [b.str(proc.cwd)]);
-  }
-  if (req.preserveFds > 0) {
-    b.step("pass the preserved file descriptors");
-    b.op(Op.MOVE_SYNC, [1000]);
-    for (let i = 0; i < req.preserveFds; i++) e.sys("dup3", [req.firstPreservedFd + i, 3 + i, 0]);
-  }
-  b.step("close inherited file descriptors");
-  e.sys("close_range", [3 + req.preserveFds, 0xffffffff, K.CLOSE_RANGE_CLOEXEC]);
-  if (nnp) {
-    b.step("set no_new_privs");
-    e.sys("prctl", [K.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]);
-    if (req.seccomp) planSeccomp(e, req.seccomp);
-  }
-  planExec(e, proc.args[0]!, proc.args, proc.env ?? [], execCandidates(proc.args[0]!, proc.env ?? []));
+  planProcessStart(e, { proc, host: req.host, seccomp: req.seccomp, preserveFds: req.preserveFds, firstPreservedFd: req.firstPreservedFd });
   return { mode: req.mode, plan: b.finish(), steps: b.steps, readies, cloneFlags: ns.clone };
 }
 
@@ -311,14 +293,6 @@ function planSysctls(e: Emitter, config: OciConfig): void {
     e.b.step(`set sysctl ${key}`);
     e.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value);
   }
-}
-
-/** Loads the compiled filter: the last step before execve (shared with a future exec). */
-export function planSeccomp(e: Emitter, s: { filter: Uint8Array; flags: number }): void {
-  e.b.step("load the seccomp filter");
-  const filter = e.b.bytes(s.filter);
-  const prog = e.b.words([s.filter.length / 8, filter]);
-  e.sys("seccomp", [K.SECCOMP_SET_MODE_FILTER, s.flags, prog]);
 }
 
 function planStartHook(e: Emitter, h: OciHook, i: number, state: Slot): void {
