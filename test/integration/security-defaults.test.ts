@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { busyboxRootfs } from "../helpers/rootfs.ts";
-import { explain, useRuntimeRoot } from "../helpers/pelagos.ts";
+import { busyboxRootfs, makeBundle } from "../helpers/rootfs.ts";
+import { explain, uniqueId, useRuntimeRoot } from "../helpers/pelagos.ts";
 import { decodeCaps, parseKv } from "../helpers/probe.ts";
 import { itIf, requires } from "../helpers/requires.ts";
 
@@ -141,5 +141,23 @@ describe("--security-opt", () => {
     expect(bad.code).toBe(125);
     expect(bad.stderr).toContain('Invalid --security-opt "bogus=1"');
     expect(bad.stderr).not.toContain("    at ");
+  });
+});
+
+describe("capability sets of OCI bundles", () => {
+  itIf(skip, "a non-root user with ambient capabilities keeps exactly those across execve", async () => {
+    const caps = ["CAP_NET_BIND_SERVICE"];
+    const b = await makeBundle({
+      process: { user: { uid: 1000, gid: 1000 }, capabilities: { bounding: ["CAP_CHOWN", ...caps], effective: caps, permitted: caps, inheritable: caps, ambient: caps } } as never,
+    });
+    try {
+      const r = await rt.run(["run", "--bundle", b.dir, uniqueId()]);
+      expect(r.code, explain(r)).toBe(0);
+      const s = parseKv(r.stdout);
+      expect([s.CapEff, s.CapPrm, s.CapInh, s.CapAmb]).toEqual(Array(4).fill("0000000000000400"));
+      expect(s.CapBnd).toBe("0000000000000401");
+    } finally {
+      b.cleanup();
+    }
   });
 });
