@@ -44,6 +44,15 @@ describe("applySecurity()", () => {
   });
 });
 
+test("a user namespace without a network namespace binds the host's /sys instead of mounting sysfs", () => {
+  const userns = { uidMap: [{ containerID: 0, hostID: 1, size: 1 }], gidMap: [{ containerID: 0, hostID: 1, size: 1 }] };
+  const own = buildRunConfig(spec({ userns }));
+  expect(own.mounts?.find((m) => m.destination === "/sys")?.type).toBe("sysfs");
+  const host = buildRunConfig({ ...spec({ userns }), network: "host" });
+  expect(host.mounts?.find((m) => m.destination === "/sys")).toMatchObject({ type: "bind", source: "/sys" });
+  expect(host.mounts?.find((m) => m.destination === "/sys")?.options).toEqual(["rbind", "nosuid", "noexec", "nodev", "ro"]);
+});
+
 describe("the credential steps, in the plan", () => {
   test("without no_new_privs: seccomp (needs CAP_SYS_ADMIN) before bounding → groups → keep-caps → gid → uid → capset → ambient", () => {
     const l = launch(spec({}, 1000));

@@ -89,6 +89,12 @@ export function applySecurity(config: OciConfig, s: SecuritySpec): OciConfig {
   if (Object.keys(s.sysctl).length) linux.sysctl = { ...s.sysctl };
   if (s.devices.length) linux.devices = [...s.devices];
   if (s.userns) {
+    // sysfs can only be mounted by the owner of the network namespace: with the
+    // host's network, show the host's /sys (runc does the same for rootless)
+    if (!linux.namespaces?.some((n) => n.type === "network"))
+      config.mounts = config.mounts?.map((m) =>
+        m.type === "sysfs" ? { destination: m.destination, type: "bind", source: "/sys", options: ["rbind", ...(m.options ?? [])] } : m,
+      );
     linux.namespaces = [...(linux.namespaces ?? []), { type: "user" }];
     linux.uidMappings = [...s.userns.uidMap];
     linux.gidMappings = [...s.userns.gidMap];

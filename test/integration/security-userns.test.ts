@@ -78,6 +78,12 @@ describe("--uidmap / --gidmap", () => {
     expect((await run(["--uidmap", MAP, "/probe", "syscall", "unshare"])).stdout.trim()).toBe("errno=EPERM");
   });
 
+  itIf(skip, "with --network host (sysfs needs a network namespace of its own) the host's /sys is shown read-only", async () => {
+    const r = await run(["--uidmap", MAP, "--network", "host", "sh", "-c", "grep -c ' /sys sysfs ro,' /proc/mounts; ls /sys/firmware | wc -l; echo x > /sys/kernel/uevent_helper"]);
+    expect(r.stdout.trim().split("\n"), explain(r)).toEqual(["1", "0"]);
+    expect(r.stderr).toMatch(/Read-only|Permission denied/);
+  });
+
   itIf(skip, "bad maps and unmapped users are clear errors", async () => {
     for (const [flags, msg] of [
       [["--uidmap", "0:200000"], "CONTAINER_ID:HOST_ID:SIZE"],
