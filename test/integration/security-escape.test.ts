@@ -73,6 +73,30 @@ describe("CVE-2019-5736 class: /proc/PID/exe is a sealed memfd, not the pelagos 
   });
 });
 
+describe("CVE-2019-5736 class, without a pid namespace", () => {
+  itIf(skip, "a container sharing the host's pids cannot open the runtime's or the trampoline's /proc/PID/exe", async () => {
+    const script = [
+      "for p in /proc/[0-9]*; do",
+      "  [ $p = /proc/$$ ] && continue",
+      "  case $(tr '\\0' ' ' < $p/cmdline 2>/dev/null) in pelagos-init*|*/pelagos\\ *) ;; *) continue;; esac",
+      "  echo found",
+      "  cat $p/exe >/dev/null 2>&1 && echo READABLE $p $(tr '\\0' ' ' < $p/cmdline)",
+      "  (echo x >> $p/exe) 2>/dev/null && echo WRITABLE $p",
+      "done; true",
+    ].join("\n");
+    const b = await makeBundle({ namespaces: ["mount", "ipc", "uts", "network"], args: ["sh", "-c", script] });
+    try {
+      const r = await rt.run(["run", "--bundle", b.dir, uniqueId()]);
+      expect(r.code, explain(r)).toBe(0);
+      expect(r.stdout).toContain("found");
+      expect(r.stdout).not.toContain("READABLE");
+      expect(r.stdout).not.toContain("WRITABLE");
+    } finally {
+      b.cleanup();
+    }
+  });
+});
+
 describe("CVE-2021-30465 class: symlinks planted at mount destinations stay inside the rootfs", () => {
   itIf(skip, "volumes and tmpfs onto symlinks to /etc, ../../.. land on the container's own directories", async () => {
     const b = await makeBundle({ writable: true });
