@@ -30,7 +30,9 @@ import { Emitter, type Slot } from "./emit.ts";
 import type { HostFacts } from "./host.ts";
 import { planNamespaces } from "./namespaces.ts";
 import { planMounts, planDevices, planMasked, planReadonly } from "./mounts.ts";
-import { planCredentials, execCandidates, planExec } from "./process.ts";
+import { planExec } from "./process.ts";
+import { planProcessStart } from "./process-start.ts";
+import { sysctlNamespace } from "../security/sysctl.ts";
 
 export const Ready = { USERNS: 1, HOOKS: 2, CONSOLE: 3, CREATED: 4 } as const;
 
@@ -51,6 +53,13 @@ export type LaunchRequest = {
   overlay?: { lower: string[]; upper: string; work: string };
   /** run prestart/createRuntime/createContainer hooks at the pre-pivot sync point */
   runtimeHooks: boolean;
+  /**
+   * user namespaces (`pelagos run --userns`): the runtime answers the user
+   * namespace sync point with the root filesystem as a detached idmapped
+   * tree (only a host-privileged process may idmap it), moved into place
+   * instead of the self-bind
+   */
+  idmapRootfs?: boolean;
   host: HostFacts;
 };
 
@@ -85,6 +94,12 @@ export function planLaunch(req: LaunchRequest): Launch {
     e.sys("setns", [fd, j.flag]);
     e.close(fd);
   }
+  if (req.idmapRootfs) {
+    // the init starts in the root filesystem: as root of a user namespace it may
+    // not be allowed to walk the host directories above it
+    b.step(`change into ${req.rootfs}`);
+    e.sys("chdir", [b.str(req.rootfs)]);
+  }
   b.step("create the container process");
   const cloneOp = b.op(Op.CLONE, [ns.clone, 0, 0, 0]);
   const childStart = b.label();
@@ -100,9 +115,13 @@ export function planLaunch(req: LaunchRequest): Launch {
     b.step("watch the parent process");
     b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
   }
+  if (req.idmapRootfs && !(ns.clone & K.CLONE_NEWUSER && ns.has.has("mount")))
+    throw new ConfigError("linux.namespaces", "an idmapped root filesystem needs new user and mount namespaces");
+  const idmapped = req.idmapRootfs ? b.slot() : undefined;
   if (ns.clone & K.CLONE_NEWUSER) {
     b.step("wait for the user namespace mappings");
-    b.op(Op.READY, [Ready.USERNS]);
+    if (idmapped) b.op(Op.READY_FD, [Ready.USERNS], { slot: idmapped });
+    else b.op(Op.READY, [Ready.USERNS]);
     readies.push(Ready.USERNS);
     b.step("become root in the user namespace");
     e.sys("setresgid", [0, 0, 0]);
@@ -117,11 +136,22 @@ export function planLaunch(req: LaunchRequest): Launch {
     const prop = config.linux?.rootfsPropagation ?? "";
     b.step(`make "/" ${prop.includes("slave") || prop.includes("shared") ? "rslave" : "rprivate"}`);
     e.sys("mount", [0, b.str("/"), 0, K.MS_REC | (prop.includes("slave") || prop.includes("shared") ? K.MS_SLAVE : K.MS_PRIVATE), 0]);
-    if (req.overlay) planOverlay(e, req.overlay, req.rootfs, req.host);
-    b.step(`bind the root filesystem ${req.rootfs}`);
-    e.sys("mount", [b.str(req.rootfs), b.str(req.rootfs), 0, K.MS_BIND | K.MS_REC, 0]);
-    root = b.slot();
-    e.sys("openat", [K.AT_FDCWD, b.str(req.rootfs), K.O_PATH | K.O_DIRECTORY | K.O_CLOEXEC, 0], { slot: root });
+    if (req.overlay) {
+      if (idmapped) throw new ConfigError("linux.uidMappings", "an idmapped root filesystem is not supported for images yet");
+      planOverlay(e, req.overlay, req.rootfs, req.host);
+    }
+    if (idmapped) {
+      // onto the cwd (the rootfs, inherited from the trampoline); once attached the
+      // tree's fd is the root of the new mount
+      b.step(`mount the idmapped root filesystem ${req.rootfs}`);
+      e.sys("move_mount", [idmapped, b.str(""), K.AT_FDCWD, b.str("."), K.MOVE_MOUNT_F_EMPTY_PATH]);
+      root = idmapped;
+    } else {
+      b.step(`bind the root filesystem ${req.rootfs}`);
+      e.sys("mount", [b.str(req.rootfs), b.str(req.rootfs), 0, K.MS_BIND | K.MS_REC, 0]);
+      root = b.slot();
+      e.sys("openat", [K.AT_FDCWD, b.str(req.rootfs), K.O_PATH | K.O_DIRECTORY | K.O_CLOEXEC, 0], { slot: root });
+    }
     planMounts(e, root, config, req.host);
     planDevices(e, root, config, { userns: (ns.clone & K.CLONE_NEWUSER) !== 0 });
     const cwd = proc.cwd;
@@ -208,7 +238,7 @@ export function planLaunch(req: LaunchRequest): Launch {
       ];
       e.sys("mount", [0, b.str("/"), 0, (prop.startsWith("r") ? K.MS_REC : 0) | flag, 0]);
     }
-    // sysctls first: /proc/sys is usually among the read-only paths
+    // sysctls first: /proc/sys is about to become read-only
     planSysctls(e, config);
     planMasked(e, config.linux?.maskedPaths ?? []);
     planReadonly(e, config.linux?.readonlyPaths ?? []);
@@ -260,26 +290,7 @@ export function planLaunch(req: LaunchRequest): Launch {
     e.sys("ioctl", [0, K.TIOCSCTTY, 0]);
     e.close(slave);
   }
-  const nnp = proc.noNewPrivileges === true;
-  if (req.seccomp && !nnp) planSeccomp(e, req.seccomp);
-  planCredentials(e, proc, req.host);
-  if (proc.cwd) {
-    b.step(`change to the working directory ${proc.cwd}`);
-    e.sys("chdir", [b.str(proc.cwd)]);
-  }
-  if (req.preserveFds > 0) {
-    b.step("pass the preserved file descriptors");
-    b.op(Op.MOVE_SYNC, [1000]);
-    for (let i = 0; i < req.preserveFds; i++) e.sys("dup3", [req.firstPreservedFd + i, 3 + i, 0]);
-  }
-  b.step("close inherited file descriptors");
-  e.sys("close_range", [3 + req.preserveFds, 0xffffffff, K.CLOSE_RANGE_CLOEXEC]);
-  if (nnp) {
-    b.step("set no_new_privs");
-    e.sys("prctl", [K.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]);
-    if (req.seccomp) planSeccomp(e, req.seccomp);
-  }
-  planExec(e, proc.args[0]!, proc.args, proc.env ?? [], execCandidates(proc.args[0]!, proc.env ?? []));
+  planProcessStart(e, { proc, host: req.host, seccomp: req.seccomp, preserveFds: req.preserveFds, firstPreservedFd: req.firstPreservedFd });
   return { mode: req.mode, plan: b.finish(), steps: b.steps, readies, cloneFlags: ns.clone };
 }
 
@@ -317,13 +328,6 @@ function planSysctls(e: Emitter, config: OciConfig): void {
   }
 }
 
-function planSeccomp(e: Emitter, s: { filter: Uint8Array; flags: number }): void {
-  e.b.step("load the seccomp filter");
-  const filter = e.b.bytes(s.filter);
-  const prog = e.b.words([s.filter.length / 8, filter]);
-  e.sys("seccomp", [K.SECCOMP_SET_MODE_FILTER, s.flags, prog]);
-}
-
 function planStartHook(e: Emitter, h: OciHook, i: number, state: Slot): void {
   const b = e.b;
   b.step(`run startContainer hook ${i} (${h.path})`);
@@ -349,13 +353,9 @@ function validateNamespaceUse(config: OciConfig, has: Set<string>): void {
     throw new ConfigError("linux.uidMappings", "uid/gid mappings need a user namespace");
   for (const key of Object.keys(config.linux?.sysctl ?? {})) {
     const path = `linux.sysctl.${key}`;
-    if (key.startsWith("net.")) {
-      if (!has.has("network")) throw new ConfigError(path, "network sysctls need a network namespace");
-    } else if (key.startsWith("kernel.shm") || key.startsWith("kernel.msg") || key === "kernel.sem" || key.startsWith("fs.mqueue.")) {
-      if (!has.has("ipc")) throw new ConfigError(path, "IPC sysctls need an ipc namespace");
-    } else if (key === "kernel.hostname" || key === "kernel.domainname") {
-      if (!has.has("uts")) throw new ConfigError(path, "this sysctl needs a uts namespace");
-    } else throw new ConfigError(path, `sysctl "${key}" is not namespaced: it would change the host`);
+    const ns = sysctlNamespace(key);
+    if (!ns) throw new ConfigError(path, `sysctl "${key}" is not namespaced: it would change the host`);
+    if (!has.has(ns)) throw new ConfigError(path, `this sysctl needs a ${ns} namespace (it would change the host's)`);
   }
 }
 

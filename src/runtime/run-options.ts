@@ -8,6 +8,8 @@ import { readFileInRoot } from "../../ffi/sys.ts";
 import { UsageError } from "../errors.ts";
 import type { RunSpec } from "../plan/docker-config.ts";
 import { DEFAULT_PATH } from "../plan/process.ts";
+import { hostFacts } from "./host-facts.ts";
+import { buildSecuritySpec, type SecurityFlags } from "./security-options.ts";
 
 export type RunFlags = {
   rootfs: string;
@@ -24,7 +26,7 @@ export type RunFlags = {
   tty: boolean;
   network?: string;
   labels: string[];
-};
+} & SecurityFlags;
 
 const ENV_KEY = /^[^=\0]+$/;
 
@@ -186,6 +188,8 @@ export function buildRunSpec(f: RunFlags, name: string, hostEnv: Record<string, 
   if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(hostname)) throw new UsageError(`Invalid --hostname "${hostname}"`);
   const userSpec = f.user ?? (image?.config.User || undefined);
   const user = resolveUser(userSpec, rootfs, image?.read);
+  const { security, groups } = buildSecuritySpec(f, { rootfs, user, network, host: hostFacts(), read: image?.read });
+  user.additionalGids = [...new Set([...user.additionalGids, ...groups])];
   const imageEnv = image?.config.Env ?? [];
   const env: string[] = [
     ...(imageEnv.some((e) => e.startsWith("HOME=")) ? [] : [`HOME=${user.home}`]),
@@ -219,5 +223,6 @@ export function buildRunSpec(f: RunFlags, name: string, hostEnv: Record<string, 
     volumes: f.volumes.map(parseVolume),
     tmpfs: f.tmpfs.map(parseTmpfs),
     labels,
+    security,
   };
 }

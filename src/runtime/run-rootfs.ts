@@ -15,6 +15,7 @@ import { SignalForwarder, waitForeground } from "./foreground.ts";
 import { buildRunSpec, type RunFlags } from "./run-options.ts";
 import type { RunSpec } from "../plan/docker-config.ts";
 import { prepareImage, releaseImage } from "./run-image.ts";
+import { usernsInit } from "./security-options.ts";
 import { startInit } from "./start-init.ts";
 
 export type RunOptions = RunFlags & {
@@ -92,7 +93,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     writeContainerState(ctx.root, state);
     if (!o.interactive) devnull = sys.open("/dev/null", sys.O_RDONLY);
     const init = await startInit({
-      config, rootfs: spec.rootfs, mode: "run", ownTerminal: true, overlay,
+      config, rootfs: spec.rootfs, mode: "run", ownTerminal: true, overlay, userns: usernsInit(spec.security),
       stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log,
       hookState: (pid, status) => ({ ociVersion: "1.2.0", id: name, status, pid, bundle: dir }),
       onCreated: (pid, startTime) => {

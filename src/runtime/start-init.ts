@@ -15,7 +15,7 @@ import { spawnContainer, type StdioFd } from "../spawn/spawn.ts";
 import { copyWindowSize } from "./console.ts";
 import { hostFacts } from "./host-facts.ts";
 import { compileSeccompFor } from "./seccomp.ts";
-import { writeIdMaps } from "./userns.ts";
+import { idmappedRootfs, writeIdMaps } from "./userns.ts";
 import { mark } from "../log/timing.ts";
 
 export type InitOptions = {
@@ -35,7 +35,17 @@ export type InitOptions = {
   /** called when the init reached "created" (write state, pid file) */
   onCreated: (pid: number, startTime: number, cloneFlags: number) => void | Promise<void>;
   log?: { warn: (m: string) => void; debug: (m: string) => void };
+  /** `run --userns`: see UsernsInit */
+  userns?: UsernsInit;
 };
+
+/**
+ * A user namespace set up by pelagos (`run --userns`), not by the config's
+ * author: `allocate` may choose the maps into the config just before they are
+ * written (returns the release of what it locked); `idmapRootfs` shows the
+ * root filesystem through an idmapped mount of the container's namespace.
+ */
+export type UsernsInit = { idmapRootfs: boolean; allocate?: (config: OciConfig) => Promise<() => void> };
 
 export type Init = {
   pid: number;
@@ -73,7 +83,7 @@ export async function startInit(o: InitOptions): Promise<Init> {
   const seccomp = compileSeccompFor(cfg, host, o.log);
   const launch = planLaunch({
     config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd, overlay: o.overlay,
-    preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host,
+    preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.userns?.idmapRootfs,
   });
   mark("init: planned");
   let startTime = 0;
@@ -84,8 +94,15 @@ export async function startInit(o: InitOptions): Promise<Init> {
       stdio: o.stdio,
       extraFds,
       onReady: async (kind, pid) => {
-        if (kind === Ready.USERNS) writeIdMaps(pid, cfg);
-        else if (kind === Ready.HOOKS) {
+        if (kind === Ready.USERNS) {
+          const release = await o.userns?.allocate?.(cfg);
+          try {
+            writeIdMaps(pid, cfg);
+          } finally {
+            release?.();
+          }
+          if (o.userns?.idmapRootfs) return { fd: idmappedRootfs(pid, o.rootfs) };
+        } else if (kind === Ready.HOOKS) {
           const state = o.hookState(pid, "creating");
           await runHooks("prestart", hooks.prestart, state);
           await runHooks("createRuntime", hooks.createRuntime, state);

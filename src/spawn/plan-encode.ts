@@ -6,6 +6,8 @@
  * An op is {code, nr, flags, ok_errno, slot, step, a[6]}. An argument is a
  * plain number, a pointer into the blob (TAG_PTR | offset, relocated by the
  * trampoline), or the fd an earlier op stored in a slot (TAG_SLOT | index).
+ * A number with both tag bits set is a negative number (AT_FDCWD); one with
+ * exactly one of them set cannot be passed.
  * Pointer arrays inside the blob (argv, envp, iovecs) are listed in the
  * relocation table. Every op names a step: a human sentence ("mount proc at
  * /proc") that turns a {step, errno} failure into one clear error.
@@ -32,6 +34,8 @@ export const Op = {
   FORK_WAIT: 13,
   SEND_FD: 14,
   MOVE_SYNC: 15,
+  /** READY whose GO carries one fd (SCM_RIGHTS), kept in the op's slot */
+  READY_FD: 18,
 } as const;
 
 export const TAG_PTR = 1n << 63n;
@@ -169,7 +173,12 @@ export class PlanBuilder {
       if (typeof x === "object") {
         if ("ptr" in x) putU64(w, b + 6 + j * 2, x.ptr, 0x80000000);
         else putU64(w, b + 6 + j * 2, x.slot, 0x40000000);
-      } else putU64(w, b + 6 + j * 2, x, 0);
+      } else {
+        putU64(w, b + 6 + j * 2, x, 0);
+        // both tag bits set is a negative number (AT_FDCWD); exactly one would read as a pointer or slot
+        const tags = w[b + 7 + j * 2]! & 0xc0000000;
+        if (tags === 0x80000000 || tags === 0x40000000) throw new Error(`Plan argument ${x} collides with a pointer or slot tag`);
+      }
     }
     return { at: this.#nOps++ };
   }
