@@ -12,7 +12,9 @@ const X86_64 = {
   unshare: 272, prlimit64: 302, setns: 308, seccomp: 317, execveat: 322, memfd_create: 319,
   pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432,
   pidfd_open: 434, clone3: 435, close_range: 436, openat2: 437, mount_setattr: 442, waitid: 247,
-  ppoll: 271, getpid: 39, keyctl: 250, write_file_pseudo: -1,
+  ppoll: 271, getpid: 39, keyctl: 250,
+  utimensat: 280, linkat: 265, renameat2: 316, flock: 73, fsetxattr: 190, lsetxattr: 189,
+  fchown: 93, fchmod: 91, readlinkat: 267, fsync: 74, lgetxattr: 192, bpf: 321,
 } as const;
 
 const AARCH64: { [K in keyof typeof X86_64]: number } = {
@@ -25,7 +27,8 @@ const AARCH64: { [K in keyof typeof X86_64]: number } = {
   unshare: 97, prlimit64: 261, setns: 268, seccomp: 277, execveat: 281, memfd_create: 279,
   pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432,
   pidfd_open: 434, clone3: 435, close_range: 436, openat2: 437, mount_setattr: 442, waitid: 95,
-  ppoll: 73, getpid: 172, keyctl: 219, write_file_pseudo: -1,
+  ppoll: 73, getpid: 172, keyctl: 219,   utimensat: 88, linkat: 37, renameat2: 276, flock: 32, fsetxattr: 7, lsetxattr: 6,
+  fchown: 55, fchmod: 52, readlinkat: 78, fsync: 82, lgetxattr: 9, bpf: 280,
 };
 
 export type SyscallName = keyof typeof X86_64;

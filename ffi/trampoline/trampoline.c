@@ -67,6 +67,7 @@ typedef unsigned char u8;
 #define NR_signalfd4 289
 #define NR_renameat2 316
 #define NR_rt_sigtimedwait 128
+#define NR_clone 56
 #define NR_recvmsg 47
 #elif defined(__aarch64__)
 #define NR_read 63
@@ -101,6 +102,7 @@ typedef unsigned char u8;
 #define NR_signalfd4 74
 #define NR_renameat2 276
 #define NR_rt_sigtimedwait 137
+#define NR_clone 220
 #define NR_recvmsg 212
 #else
 #error "unsupported architecture"
@@ -171,6 +173,7 @@ enum {
   OP_SUPERVISE = 16,/* detached parent: a[0] out pipe, a[1] err pipe, a[2] state dir fd, a[3] control fd,
                        a[4] max log bytes, a[5] log files kept (see supervise.inc) */
   OP_INIT = 17,     /* become a tiny init: clone; the child goes on with the next op, we forward signals and reap */
+  OP_READY_FD = 18, /* like OP_READY(a[0]), but GO carries one SCM_RIGHTS fd: kept in slots[slot] */
 };
 
 enum { MSG_PID = 1, MSG_READY = 2, MSG_ERROR = 3, MSG_GO = 4 };
@@ -224,8 +227,10 @@ __attribute__((noreturn)) static void die(u32 step, i32 err) {
 
 static i64 arg(struct op *o, int i, u8 *blob) {
   u64 v = o->a[i];
-  if (v & TAG_PTR) return (i64)(blob + (v & ~TAG_PTR));
-  if (v & TAG_SLOT) return slots[v & ~TAG_SLOT];
+  /* exactly one tag bit: a pointer or a slot; both set is a negative number (AT_FDCWD, -1) */
+  u64 tags = v & (TAG_PTR | TAG_SLOT);
+  if (tags == TAG_PTR) return (i64)(blob + (v & ~TAG_PTR));
+  if (tags == TAG_SLOT) return slots[v & ~TAG_SLOT];
   return (i64)v;
 }
 
@@ -336,6 +341,21 @@ static i64 run_ops(struct op *ops, u32 from, u32 to, u8 *blob) {
           len -= (i32)n;
         }
       }
+      break;
+    }
+    case OP_READY_FD: {
+      send_msg(MSG_READY, o->step, (i32)o->a[0], 0);
+      struct msg m;
+      u64 iov[2] = {(u64)&m, sizeof m};
+      u64 cbuf[3];
+      memset(cbuf, 0, sizeof cbuf);
+      u64 mh[7] = {0, 0, (u64)iov, 1, (u64)cbuf, 24, 0};
+      i64 n;
+      do n = sys3(NR_recvmsg, sync_fd, mh, 0x40000000 /* MSG_CMSG_CLOEXEC */);
+      while (n == -4);
+      /* the runtime went away, said no, or sent no descriptor: nothing may run */
+      if (n != (i64)sizeof m || m.type != MSG_GO || ((i32 *)cbuf)[2] != 1 || ((i32 *)cbuf)[3] != 1) sys1(NR_exit_group, 125);
+      if (o->slot >= 0 && o->slot < MAX_SLOTS) slots[o->slot] = ((i32 *)cbuf)[4];
       break;
     }
     case OP_CLONE: {

@@ -30,5 +30,7 @@ export const root = defineCommand({
     list: async () => (await import("./oci.ts")).list,
     spec: async () => (await import("./oci.ts")).spec,
     version: lazy(() => import("./version.ts")),
+    image: lazy(() => import("./image.ts")),
+    system: lazy(() => import("./system.ts")),
   },
 });

@@ -9,6 +9,7 @@ import { defineCommand } from "./command.ts";
 import { bool, str, type Parsed } from "./argv.ts";
 import type { Context } from "./context.ts";
 import { UsageError } from "../errors.ts";
+import { stderr } from "../log/logger.ts";
 import { containerState } from "../state/paths.ts";
 import * as oci from "./oci.ts";
 
@@ -26,7 +27,7 @@ async function each(ctx: Context, ns: string[], fn: (name: string) => Promise<vo
       await fn(validateName(raw));
     } catch (e) {
       failed++;
-      process.stderr.write(`pelagos: error: ${(e as Error).message}\n`);
+      stderr(`pelagos: error: ${(e as Error).message}\n`);
     }
   }
   return failed ? 1 : 0;

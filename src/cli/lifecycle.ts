@@ -7,6 +7,7 @@ import { defineCommand } from "./command.ts";
 import { bool, list, str, type Parsed } from "./argv.ts";
 import type { Context } from "./context.ts";
 import { UsageError } from "../errors.ts";
+import { stderr } from "../log/logger.ts";
 
 function names(p: Parsed, verb: string): string[] {
   if (p.positionals.length === 0) throw new UsageError(`"pelagos ${verb}" needs at least one container name`);
@@ -22,7 +23,7 @@ async function each(ns: string[], fn: (name: string) => Promise<void>): Promise<
       await fn(validateName(raw));
     } catch (e) {
       failed++;
-      process.stderr.write(`pelagos: error: ${(e as Error).message}\n`);
+      stderr(`pelagos: error: ${(e as Error).message}\n`);
     }
   }
   return failed ? 1 : 0;
@@ -50,7 +51,7 @@ export const ps = defineCommand({
     const format = str(p, "format") ?? "table";
     if (format !== "table" && format !== "json") throw new UsageError(`Invalid --format "${format}": expected table or json`);
     const filters = parseFilters(list(p, "filter"));
-    sweep(ctx);
+    await sweep(ctx);
     const all = bool(p, "all") || filters.some((f) => f.key === "status");
     const rows = observeAll(ctx.root).map(toRow).filter((r) => (all || r.state === "running") && matches(r, filters));
     if (bool(p, "quiet")) for (const r of rows) console.log(r.name);
@@ -163,6 +164,6 @@ export const cleanup = defineCommand({
   args: {},
   async run(_p: Parsed, ctx: Context) {
     const { sweep } = await import("../runtime/cleanup.ts");
-    for (const s of sweep(ctx)) console.log(`removed ${s.name}: ${s.why}`);
+    for (const s of await sweep(ctx)) console.log(`removed ${s.name}: ${s.why}`);
   },
 });

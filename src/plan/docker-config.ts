@@ -3,19 +3,10 @@
  * internal description of a container, so `run` and OCI bundles share every
  * later step. Pure.
  */
-import type { OciCapabilities, OciConfig, OciMount, OciNamespace } from "../oci/runtime/config.ts";
+import type { OciConfig, OciMount, OciNamespace } from "../oci/runtime/config.ts";
+import { applySecurity, DEFAULT_SECURITY, type SecuritySpec } from "./security-config.ts";
 
-export const DOCKER_CAPS: NonNullable<OciCapabilities["bounding"]> = [
-  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
-  "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-];
-
-export const DOCKER_MASKED = [
-  "/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-  "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-  "/sys/devices/virtual/powercap",
-];
-export const DOCKER_READONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+export { DOCKER_MASKED, DOCKER_READONLY } from "./security-config.ts";
 
 export const DOCKER_MOUNTS: OciMount[] = [
   { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
@@ -40,6 +31,8 @@ export type RunSpec = {
   volumes: { source: string; destination: string; options: string[] }[];
   tmpfs: { destination: string; options: string[] }[];
   labels: Record<string, string>;
+  /** capabilities, seccomp, paths, limits, user namespace; docker's defaults when absent */
+  security?: SecuritySpec;
 };
 
 export function buildRunConfig(s: RunSpec): OciConfig {
@@ -49,7 +42,7 @@ export function buildRunConfig(s: RunSpec): OciConfig {
   ].sort((a, b) => depth(a.destination) - depth(b.destination));
   const namespaces: OciNamespace[] = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }, { type: "cgroup" }];
   if (s.network !== "host") namespaces.push({ type: "network" });
-  return {
+  const config: OciConfig = {
     ociVersion: "1.2.0",
     process: {
       terminal: s.terminal,
@@ -57,15 +50,14 @@ export function buildRunConfig(s: RunSpec): OciConfig {
       args: s.args,
       env: s.env,
       cwd: s.cwd,
-      capabilities: { bounding: DOCKER_CAPS, effective: DOCKER_CAPS, permitted: DOCKER_CAPS, inheritable: [], ambient: [] },
-      noNewPrivileges: false,
     },
     root: { path: s.rootfs, readonly: s.readOnly },
     hostname: s.hostname,
     mounts: [...DOCKER_MOUNTS, ...user],
     annotations: Object.fromEntries(Object.entries(s.labels).map(([k, v]) => [`label.${k}`, v])),
-    linux: { namespaces, maskedPaths: DOCKER_MASKED, readonlyPaths: DOCKER_READONLY },
+    linux: { namespaces },
   };
+  return applySecurity(config, s.security ?? DEFAULT_SECURITY);
 }
 
 function depth(p: string): number {

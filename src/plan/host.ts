@@ -7,6 +7,8 @@ export type HostFacts = {
   ownCaps: number[];
   /** "v2" pure unified; "hybrid" v1 controllers + cgroup2; "v1" */
   cgroups: "v2" | "hybrid" | "v1";
+  /** kernel version [major, minor] (features like overlay "lowerdir+" depend on it) */
+  kernel?: [number, number];
   /** pid of the runtime process (the trampoline checks its parent is still this one) */
   pid: number;
 };

@@ -11,7 +11,7 @@ import { Emitter } from "./emit.ts";
 import type { HostFacts } from "./host.ts";
 import { Ready, type Launch } from "./launch.ts";
 import type { OciProcess } from "../oci/runtime/config.ts";
-import { execCandidates, planCredentials, planExec } from "./process.ts";
+import { planProcessStart } from "./process-start.ts";
 
 export type JoinRequest = {
   /** host pid of the container's init */
@@ -133,26 +133,6 @@ export function planExecIn(req: ExecInRequest): Launch {
     e.sys("ioctl", [0, K.TIOCSCTTY, 0]);
     e.close(slave);
   }
-  const nnp = proc.noNewPrivileges === true;
-  if (req.seccomp && !nnp) planSeccomp(e, req.seccomp);
-  planCredentials(e, proc, req.host);
-  b.step(`change to the working directory ${proc.cwd}`);
-  e.sys("chdir", [b.str(proc.cwd || "/")]);
-  b.step("close inherited file descriptors");
-  e.sys("close_range", [3, 0xffffffff, K.CLOSE_RANGE_CLOEXEC]);
-  if (nnp) {
-    b.step("set no_new_privs");
-    e.sys("prctl", [K.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]);
-    if (req.seccomp) planSeccomp(e, req.seccomp);
-  }
-  const args = proc.args ?? [];
-  planExec(e, args[0]!, args, proc.env ?? [], execCandidates(args[0]!, proc.env ?? []));
+  planProcessStart(e, { proc: { ...proc, args: proc.args ?? [], cwd: proc.cwd || "/" }, host: req.host, seccomp: req.seccomp, preserveFds: 0, firstPreservedFd: 0 });
   return { mode: "run", plan: b.finish(), steps: b.steps, readies, cloneFlags: 0 };
-}
-
-function planSeccomp(e: Emitter, s: { filter: Uint8Array; flags: number }): void {
-  e.b.step("load the seccomp filter");
-  const filter = e.b.bytes(s.filter);
-  const prog = e.b.words([s.filter.length / 8, filter]);
-  e.sys("seccomp", [K.SECCOMP_SET_MODE_FILTER, s.flags, prog]);
 }

@@ -30,7 +30,9 @@ import { Emitter, type Slot } from "./emit.ts";
 import type { HostFacts } from "./host.ts";
 import { planNamespaces } from "./namespaces.ts";
 import { planMounts, planDevices, planMasked, planReadonly } from "./mounts.ts";
-import { planCredentials, execCandidates, planExec } from "./process.ts";
+import { planExec } from "./process.ts";
+import { planProcessStart } from "./process-start.ts";
+import { sysctlNamespace } from "../security/sysctl.ts";
 
 export const Ready = { USERNS: 1, HOOKS: 2, CONSOLE: 3, CREATED: 4 } as const;
 
@@ -47,8 +49,17 @@ export type LaunchRequest = {
   preserveFds: number;
   firstPreservedFd: number;
   seccomp?: { filter: Uint8Array; flags: number };
+  /** an image: its layers (bottom → top) as an overlay at `rootfs`, writes going to `upper` */
+  overlay?: { lower: string[]; upper: string; work: string };
   /** run prestart/createRuntime/createContainer hooks at the pre-pivot sync point */
   runtimeHooks: boolean;
+  /**
+   * user namespaces (`pelagos run --userns`): the runtime answers the user
+   * namespace sync point with the root filesystem as a detached idmapped
+   * tree (only a host-privileged process may idmap it), moved into place
+   * instead of the self-bind
+   */
+  idmapRootfs?: boolean;
   host: HostFacts;
   /** detached (`run -d`): the trampoline supervises instead of mirroring the status (fds are the trampoline's) */
   supervise?: SuperviseFds;
@@ -93,6 +104,12 @@ export function planLaunch(req: LaunchRequest): Launch {
     e.sys("setns", [fd, j.flag]);
     e.close(fd);
   }
+  if (req.idmapRootfs) {
+    // the init starts in the root filesystem: as root of a user namespace it may
+    // not be allowed to walk the host directories above it
+    b.step(`change into ${req.rootfs}`);
+    e.sys("chdir", [b.str(req.rootfs)]);
+  }
   b.step("create the container process");
   const cloneOp = b.op(Op.CLONE, [ns.clone, 0, 0, 0]);
   const childStart = b.label();
@@ -113,9 +130,13 @@ export function planLaunch(req: LaunchRequest): Launch {
     b.step("watch the parent process");
     b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
   }
+  if (req.idmapRootfs && !(ns.clone & K.CLONE_NEWUSER && ns.has.has("mount")))
+    throw new ConfigError("linux.namespaces", "an idmapped root filesystem needs new user and mount namespaces");
+  const idmapped = req.idmapRootfs ? b.slot() : undefined;
   if (ns.clone & K.CLONE_NEWUSER) {
     b.step("wait for the user namespace mappings");
-    b.op(Op.READY, [Ready.USERNS]);
+    if (idmapped) b.op(Op.READY_FD, [Ready.USERNS], { slot: idmapped });
+    else b.op(Op.READY, [Ready.USERNS]);
     readies.push(Ready.USERNS);
     b.step("become root in the user namespace");
     e.sys("setresgid", [0, 0, 0]);
@@ -130,10 +151,22 @@ export function planLaunch(req: LaunchRequest): Launch {
     const prop = config.linux?.rootfsPropagation ?? "";
     b.step(`make "/" ${prop.includes("slave") || prop.includes("shared") ? "rslave" : "rprivate"}`);
     e.sys("mount", [0, b.str("/"), 0, K.MS_REC | (prop.includes("slave") || prop.includes("shared") ? K.MS_SLAVE : K.MS_PRIVATE), 0]);
-    b.step(`bind the root filesystem ${req.rootfs}`);
-    e.sys("mount", [b.str(req.rootfs), b.str(req.rootfs), 0, K.MS_BIND | K.MS_REC, 0]);
-    root = b.slot();
-    e.sys("openat", [K.AT_FDCWD, b.str(req.rootfs), K.O_PATH | K.O_DIRECTORY | K.O_CLOEXEC, 0], { slot: root });
+    if (req.overlay) {
+      if (idmapped) throw new ConfigError("linux.uidMappings", "an idmapped root filesystem is not supported for images yet");
+      planOverlay(e, req.overlay, req.rootfs, req.host);
+    }
+    if (idmapped) {
+      // onto the cwd (the rootfs, inherited from the trampoline); once attached the
+      // tree's fd is the root of the new mount
+      b.step(`mount the idmapped root filesystem ${req.rootfs}`);
+      e.sys("move_mount", [idmapped, b.str(""), K.AT_FDCWD, b.str("."), K.MOVE_MOUNT_F_EMPTY_PATH]);
+      root = idmapped;
+    } else {
+      b.step(`bind the root filesystem ${req.rootfs}`);
+      e.sys("mount", [b.str(req.rootfs), b.str(req.rootfs), 0, K.MS_BIND | K.MS_REC, 0]);
+      root = b.slot();
+      e.sys("openat", [K.AT_FDCWD, b.str(req.rootfs), K.O_PATH | K.O_DIRECTORY | K.O_CLOEXEC, 0], { slot: root });
+    }
     planMounts(e, root, config, req.host);
     planDevices(e, root, config, { userns: (ns.clone & K.CLONE_NEWUSER) !== 0 });
     const cwd = proc.cwd;
@@ -220,16 +253,17 @@ export function planLaunch(req: LaunchRequest): Launch {
       ];
       e.sys("mount", [0, b.str("/"), 0, (prop.startsWith("r") ? K.MS_REC : 0) | flag, 0]);
     }
+    // sysctls first: /proc/sys is about to become read-only
+    planSysctls(e, config);
     planMasked(e, config.linux?.maskedPaths ?? []);
     planReadonly(e, config.linux?.readonlyPaths ?? []);
-  } else if (config.root) {
-    b.step(`chroot into ${req.rootfs}`);
-    e.sys("chroot", [b.str(req.rootfs)]);
-    e.sys("chdir", [b.str("/")]);
-  }
-  for (const [key, value] of Object.entries(config.linux?.sysctl ?? {})) {
-    b.step(`set sysctl ${key}`);
-    e.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+  } else {
+    if (config.root) {
+      b.step(`chroot into ${req.rootfs}`);
+      e.sys("chroot", [b.str(req.rootfs)]);
+      e.sys("chdir", [b.str("/")]);
+    }
+    planSysctls(e, config);
   }
   if (hasMountNs && config.root?.readonly) {
     b.step("make the root filesystem read-only");
@@ -271,38 +305,42 @@ export function planLaunch(req: LaunchRequest): Launch {
     e.sys("ioctl", [0, K.TIOCSCTTY, 0]);
     e.close(slave);
   }
-  const nnp = proc.noNewPrivileges === true;
-  if (req.seccomp && !nnp) planSeccomp(e, req.seccomp);
-  planCredentials(e, proc, req.host);
-  if (proc.cwd) {
-    b.step(`change to the working directory ${proc.cwd}`);
-    e.sys("chdir", [b.str(proc.cwd)]);
-  }
-  if (req.preserveFds > 0) {
-    b.step("pass the preserved file descriptors");
-    b.op(Op.MOVE_SYNC, [1000]);
-    for (let i = 0; i < req.preserveFds; i++) e.sys("dup3", [req.firstPreservedFd + i, 3 + i, 0]);
-  }
-  b.step("close inherited file descriptors");
-  e.sys("close_range", [3 + req.preserveFds, 0xffffffff, K.CLOSE_RANGE_CLOEXEC]);
-  if (nnp) {
-    b.step("set no_new_privs");
-    e.sys("prctl", [K.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]);
-    if (req.seccomp) planSeccomp(e, req.seccomp);
-  }
-  if (req.init) {
-    b.step("start the init process");
-    b.op(Op.INIT);
-  }
-  planExec(e, proc.args[0]!, proc.args, proc.env ?? [], execCandidates(proc.args[0]!, proc.env ?? []));
+  planProcessStart(e, { proc, host: req.host, seccomp: req.seccomp, preserveFds: req.preserveFds, firstPreservedFd: req.firstPreservedFd, init: req.init });
   return { mode: req.mode, plan: b.finish(), steps: b.steps, readies, cloneFlags: ns.clone };
 }
 
-function planSeccomp(e: Emitter, s: { filter: Uint8Array; flags: number }): void {
-  e.b.step("load the seccomp filter");
-  const filter = e.b.bytes(s.filter);
-  const prog = e.b.words([s.filter.length / 8, filter]);
-  e.sys("seccomp", [K.SECCOMP_SET_MODE_FILTER, s.flags, prog]);
+/**
+ * The image's layers as an overlay, mounted in the container's own mount
+ * namespace (it goes away with the container). Kernels from 6.8 take one
+ * "lowerdir+" per layer (no limit on the number of layers); older ones get
+ * mount(2) with one page of options.
+ */
+function planOverlay(e: Emitter, o: NonNullable<LaunchRequest["overlay"]>, target: string, host: HostFacts): void {
+  const b = e.b;
+  b.step(`mount the image's ${o.lower.length} layers at ${target}`);
+  const [ma = 0, mi = 0] = host.kernel ?? [0, 0];
+  if (ma > 6 || (ma === 6 && mi >= 8)) {
+    const data: [string, string][] = [...o.lower].reverse().map((l) => ["lowerdir+", l] as [string, string]);
+    data.push(["upperdir", o.upper], ["workdir", o.work]);
+    const m = e.newFs("overlay", "overlay", data, 0);
+    const t = b.slot();
+    e.sys("openat", [K.AT_FDCWD, b.str(target), K.O_PATH | K.O_DIRECTORY | K.O_CLOEXEC, 0], { slot: t });
+    e.moveMount(m, t);
+    e.close(m);
+    e.close(t);
+    return;
+  }
+  const opts = `lowerdir=${[...o.lower].reverse().join(":")},upperdir=${o.upper},workdir=${o.work}`;
+  if (opts.length >= 4096)
+    throw new ConfigError("image", `${o.lower.length} layers need a kernel with overlay "lowerdir+" (6.8 or later)`);
+  e.sys("mount", [b.str("overlay"), b.str(target), b.str("overlay"), 0, b.str(opts)]);
+}
+
+function planSysctls(e: Emitter, config: OciConfig): void {
+  for (const [key, value] of Object.entries(config.linux?.sysctl ?? {})) {
+    e.b.step(`set sysctl ${key}`);
+    e.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+  }
 }
 
 function planStartHook(e: Emitter, h: OciHook, i: number, state: Slot): void {
@@ -330,13 +368,9 @@ function validateNamespaceUse(config: OciConfig, has: Set<string>): void {
     throw new ConfigError("linux.uidMappings", "uid/gid mappings need a user namespace");
   for (const key of Object.keys(config.linux?.sysctl ?? {})) {
     const path = `linux.sysctl.${key}`;
-    if (key.startsWith("net.")) {
-      if (!has.has("network")) throw new ConfigError(path, "network sysctls need a network namespace");
-    } else if (key.startsWith("kernel.shm") || key.startsWith("kernel.msg") || key === "kernel.sem" || key.startsWith("fs.mqueue.")) {
-      if (!has.has("ipc")) throw new ConfigError(path, "IPC sysctls need an ipc namespace");
-    } else if (key === "kernel.hostname" || key === "kernel.domainname") {
-      if (!has.has("uts")) throw new ConfigError(path, "this sysctl needs a uts namespace");
-    } else throw new ConfigError(path, `sysctl "${key}" is not namespaced: it would change the host`);
+    const ns = sysctlNamespace(key);
+    if (!ns) throw new ConfigError(path, `sysctl "${key}" is not namespaced: it would change the host`);
+    if (!has.has(ns)) throw new ConfigError(path, `this sysctl needs a ${ns} namespace (it would change the host's)`);
   }
 }
 

@@ -47,9 +47,9 @@ export function planMounts(e: Emitter, root: Slot, config: OciConfig, host: Host
     e.mkdirAll(root, rel);
     const target = e.openat2(root, rel, K.O_PATH | K.O_DIRECTORY, K.RESOLVE_IN_ROOT);
     if ((type === "cgroup" || type === "cgroup2") && host.cgroups !== "v2") {
-      // cgroup v1/hybrid host: show the host hierarchy read-only (per-controller mounts come with the cgroups work)
+      // cgroup v1/hybrid host: show the host hierarchy, read-only unless asked rw (--privileged) (per-controller mounts come with the cgroups work)
       const tree = e.openTree("/sys/fs/cgroup", true);
-      e.setAttr(tree, true, K.MOUNT_ATTR_RDONLY | K.MOUNT_ATTR_NOSUID | K.MOUNT_ATTR_NODEV | K.MOUNT_ATTR_NOEXEC);
+      e.setAttr(tree, true, (o.set & K.MOUNT_ATTR_RDONLY) | K.MOUNT_ATTR_NOSUID | K.MOUNT_ATTR_NODEV | K.MOUNT_ATTR_NOEXEC);
       e.moveMount(tree, target);
       e.close(tree);
     } else {

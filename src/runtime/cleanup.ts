@@ -16,6 +16,7 @@ import { nameLockId, tryLock } from "./name-lock.ts";
 import type { Context } from "../cli/context.ts";
 import { readContainerState, type ContainerState } from "./container-state.ts";
 import { removeContainerDir } from "./detach.ts";
+import { releaseImage } from "./run-image.ts";
 import { isStaleClaim, observe } from "./observe.ts";
 
 const GRACE_MS = 60_000;
@@ -37,7 +38,7 @@ function verdict(root: string, s: ContainerState): string | undefined {
   return undefined;
 }
 
-export function sweep(ctx: Context, now = Date.now()): Swept {
+export async function sweep(ctx: Context, now = Date.now()): Promise<Swept> {
   const base = `${ctx.root}/containers`;
   let names: string[];
   try {
@@ -81,6 +82,7 @@ export function sweep(ctx: Context, now = Date.now()): Swept {
         const again = readContainerState(ctx.root, name);
         if (again && JSON.stringify(again) === JSON.stringify(s) && verdict(ctx.root, again) === why) {
           removeContainerDir(ctx.root, name);
+          if (s.image) await releaseImage(name);
           out.push({ name, why });
         }
       } finally {

@@ -23,6 +23,8 @@ export const ContainerStateSchema = v.strictObject({
   hostname: v.optional(v.string()),
   labels: v.record(v.string(), v.string()),
   rm: v.optional(v.boolean()),
+  /** the image reference, for containers run from an image; its writable layer is under the data dir */
+  image: v.optional(v.string()),
   /** detached (`run -d`): watcher_pid is the supervisor, which writes exit.json */
   detached: v.optional(v.boolean()),
   init: v.optional(v.boolean()),
@@ -33,6 +35,14 @@ export const ContainerStateSchema = v.strictObject({
   log_max_files: v.optional(v.number()),
   /** CLONE_NEW* flags of the namespaces the container created (exec joins them) */
   clone_flags: v.optional(v.number()),
+  /** how to start it again (`start`): an image's overlay, a user namespace pelagos set up */
+  launch: v.optional(
+    v.strictObject({
+      overlay: v.optional(v.strictObject({ lower: v.array(v.string()), upper: v.string(), work: v.string() })),
+      idmap_rootfs: v.optional(v.boolean()),
+      userns_auto: v.optional(v.number()),
+    }),
+  ),
   /** starts after the first (`start`, `restart`): such a record is never an abandoned claim */
   restart_count: v.optional(v.pipe(v.number(), v.integer())),
   stdout_log: v.optional(v.string()),

@@ -22,7 +22,8 @@ import type { OciConfig } from "../oci/runtime/config.ts";
 import { processStartTime } from "../state/identity.ts";
 import { containerDir } from "../state/paths.ts";
 import { writeContainerState, type ContainerState } from "./container-state.ts";
-import { startInit } from "./start-init.ts";
+import { startInit, type UsernsInit } from "./start-init.ts";
+import { allocateAutoRanges } from "./security-options.ts";
 
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_LOG_MAX_FILES = 3;
@@ -58,7 +59,7 @@ export async function launchDetached(ctx: Context, req: DetachRequest): Promise<
     } else stdin = open(sys.open("/dev/null", sys.O_RDONLY | sys.O_CLOEXEC));
     const init = await startInit({
       config: req.config, rootfs: state.rootfs, mode: "run", stdio: [stdin, outW, errW], preserveFds: 0, log: ctx.log,
-      init: state.init,
+      init: state.init, overlay: state.launch?.overlay, userns: usernsOf(state),
       supervisor: {
         out: outR, err: errR, dir: dirFd, control: theirs, stdin: req.interactive ? stdin : undefined,
         maxBytes: state.log_max_bytes ?? DEFAULT_LOG_MAX_BYTES, maxFiles: state.log_max_files ?? DEFAULT_LOG_MAX_FILES,
@@ -90,6 +91,14 @@ export async function launchDetached(ctx: Context, req: DetachRequest): Promise<
   } finally {
     closeAll();
   }
+}
+
+/** The user namespace pelagos sets up for this container, from its record (`--userns`). */
+function usernsOf(s: ContainerState): UsernsInit | undefined {
+  const l = s.launch;
+  if (!l?.idmap_rootfs) return undefined;
+  const auto = l.userns_auto;
+  return { idmapRootfs: true, allocate: auto === undefined ? undefined : (c) => allocateAutoRanges(c, auto) };
 }
 
 /** Removes a container directory: only ever <root>/containers/<validated name>. */

@@ -71,7 +71,8 @@ export async function execIn(ctx: Context, o: ExecOptions): Promise<number> {
   const config = loadConfig(ctx.root, name);
   if (!config.process) throw new PelagosError("E_STATE", `Container "${name}" has no process in its stored configuration`);
   const host = hostFacts();
-  const proc = execProcess(config.process, s.rootfs, o);
+  // the container's own view of /etc/passwd (an image's overlay exists only in its mount namespace)
+  const proc = execProcess(config.process, `/proc/${s.pid}/root`, o);
   const seccomp = compileSeccompFor(config, host, ctx.log);
   const toClose: number[] = [];
   let ours: number | undefined;

@@ -1,6 +1,7 @@
 /** Gathers the HostFacts a plan needs (a few small /proc reads). */
 import { readFileSync } from "node:fs";
 import type { HostFacts } from "../plan/host.ts";
+import { kernelVersion } from "./seccomp.ts";
 
 let cached: HostFacts | undefined;
 
@@ -18,6 +19,7 @@ export function hostFacts(): HostFacts {
     ownCaps: own,
     cgroups: cgroupLayout(readFileSync("/proc/self/mountinfo", "utf8")),
     pid: process.pid,
+    kernel: kernelVersion(),
   };
   return cached;
 }

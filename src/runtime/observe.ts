@@ -98,7 +98,13 @@ export function saveConfig(root: string, name: string, config: OciConfig): void 
 export function loadConfig(root: string, name: string): OciConfig {
   const r = readJson(configFile(root, name), v.unknown());
   if (r === undefined) throw new StateError("E_NOT_FOUND", `Container "${name}" has no stored configuration (it was not started by this version)`);
-  return parseConfig(r);
+  const config = parseConfig(r);
+  // the OCI schema drops what it does not know, and `run` stores Docker's profile with its
+  // includes/excludes (capability gates) and archMap: a filter compiled from the parsed copy
+  // would let exec do what the container may not. The seccomp compiler validates the raw one.
+  const seccomp = (r as { linux?: { seccomp?: unknown } }).linux?.seccomp;
+  if (config.linux && seccomp !== undefined) config.linux.seccomp = seccomp as NonNullable<OciConfig["linux"]>["seccomp"];
+  return config;
 }
 
 /** A name claimed by a start that never completed (its pelagos or supervisor died): safe to take over. */

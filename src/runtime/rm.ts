@@ -2,10 +2,12 @@
 import type { Context } from "../cli/context.ts";
 import { PelagosError } from "../errors.ts";
 import * as K from "../../ffi/consts.ts";
+import { stderr } from "../log/logger.ts";
 import { signalInit, waitStopped } from "./control.ts";
 import { removeContainerDir } from "./detach.ts";
 import { loadState, observe } from "./observe.ts";
 import { validateName } from "./run-rootfs.ts";
+import { releaseImage } from "./run-image.ts";
 
 export async function removeContainers(ctx: Context, names: string[], o: { force: boolean }): Promise<number> {
   let failed = 0;
@@ -15,7 +17,7 @@ export async function removeContainers(ctx: Context, names: string[], o: { force
       console.log(raw);
     } catch (e) {
       failed++;
-      process.stderr.write(`pelagos: error: ${(e as Error).message}\n`);
+      stderr(`pelagos: error: ${(e as Error).message}\n`);
     }
   }
   return failed ? 1 : 0;
@@ -32,4 +34,5 @@ async function removeOne(ctx: Context, name: string, o: { force: boolean }): Pro
       throw new PelagosError("E_RUNNING", `Cannot remove container "${name}": it did not stop within 10 s`);
   }
   removeContainerDir(ctx.root, name);
+  if (s.image) await releaseImage(name);
 }

@@ -2,18 +2,13 @@
 import { randomBytes } from "node:crypto";
 import type { Context } from "../cli/context.ts";
 import { PelagosError, Undo, UsageError } from "../errors.ts";
-import { buildRunConfig, type RunSpec } from "../plan/docker-config.ts";
-import type { OciConfig } from "../oci/runtime/config.ts";
 import { withLock } from "./lock.ts";
 import { nameLockId } from "./name-lock.ts";
 import { parseSignal } from "./oci/kill.ts";
-import { processStartTime } from "../state/identity.ts";
-import type { ContainerState } from "./container-state.ts";
 import { containerDir } from "../state/paths.ts";
-import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, launchDetached, removeContainerDir } from "./detach.ts";
+import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, launchDetached } from "./detach.ts";
 import { saveConfig } from "./observe.ts";
-import { claimName, validateName, type RunOptions } from "./run-rootfs.ts";
-import { buildRunSpec } from "./run-options.ts";
+import { prepareRun, validateName, type RunOptions } from "./run-rootfs.ts";
 import { sweep } from "./cleanup.ts";
 
 export type DetachFlags = { init: boolean; stopSignal?: string; stopTimeout?: string; logOpts: string[] };
@@ -45,16 +40,12 @@ export async function runDetached(ctx: Context, o: RunOptions, d: DetachFlags): 
   if (d.stopSignal !== undefined) parseSignal(d.stopSignal);
   const stopTimeout = parseStopTimeout(d.stopTimeout, "--stop-timeout");
   const logs = parseLogOpts(d.logOpts);
-  sweep(ctx);
+  await sweep(ctx);
   for (let attempt = 0; ; attempt++) {
     const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomBytes(4).toString("hex")}`;
-    const spec = buildRunSpec(o, name, process.env);
-    const config = buildRunConfig(spec);
-    // nobody's window to copy: docker's default size
-    if (config.process?.terminal) config.process.consoleSize ??= { height: 24, width: 80 };
     try {
       // the name's lock is held from the claim to the hand-over: `cleanup` never judges a start in progress
-      return await withLock(ctx.root, nameLockId(name), () => startNamed(ctx, o, d, { name, spec, config, stopTimeout, logs }));
+      return await withLock(ctx.root, nameLockId(name), () => startNamed(ctx, o, d, name, { stopTimeout, logs }));
     } catch (e) {
       if (o.name === undefined && attempt < 5 && e instanceof PelagosError && e.code === "E_NAME_IN_USE") continue;
       throw e;
@@ -62,24 +53,21 @@ export async function runDetached(ctx: Context, o: RunOptions, d: DetachFlags): 
   }
 }
 
-type Prepared = { name: string; spec: RunSpec; config: OciConfig; stopTimeout?: number; logs: { maxBytes: number; maxFiles: number } };
-
-async function startNamed(ctx: Context, o: RunOptions, d: DetachFlags, p: Prepared): Promise<number> {
-  const { name, spec, config, stopTimeout, logs } = p;
+async function startNamed(ctx: Context, o: RunOptions, d: DetachFlags, name: string, p: { stopTimeout?: number; logs: { maxBytes: number; maxFiles: number } }): Promise<number> {
   const dir = containerDir(ctx.root, name);
-  const state: ContainerState = {
-    name, rootfs: spec.rootfs, status: "created", pid: 0, watcher_pid: process.pid,
-    watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
-    command: spec.args, hostname: spec.hostname, labels: spec.labels, rm: o.rm, detached: true, init: d.init,
-    interactive: o.interactive, stop_signal: d.stopSignal, stop_timeout: stopTimeout,
-    log_max_bytes: logs.maxBytes, log_max_files: logs.maxFiles,
-    stdout_log: `${dir}/stdout.log`, stderr_log: `${dir}/stderr.log`,
-  };
-  claimName(ctx, state, { locked: true });
   const undo = new Undo();
-  undo.push(`remove ${dir}`, () => removeContainerDir(ctx.root, name));
   try {
-    saveConfig(ctx.root, name, config);
+    const { state, spec, config, overlay } = await prepareRun(ctx, o, name, undo, {
+      detached: true, init: d.init, interactive: o.interactive, stop_signal: d.stopSignal, stop_timeout: p.stopTimeout,
+      log_max_bytes: p.logs.maxBytes, log_max_files: p.logs.maxFiles, stdout_log: `${dir}/stdout.log`, stderr_log: `${dir}/stderr.log`,
+    }, true);
+    // nobody's window to copy: docker's default size
+    if (config.process?.terminal && !config.process.consoleSize) {
+      config.process.consoleSize = { height: 24, width: 80 };
+      saveConfig(ctx.root, name, config);
+    }
+    const userns = spec.security?.userns;
+    state.launch = { overlay, ...(userns ? { idmap_rootfs: true, userns_auto: userns.auto } : {}) };
     await launchDetached(ctx, { config, state, interactive: o.interactive });
     undo.commit();
     console.log(name);

@@ -14,11 +14,25 @@ import { readContainerState, writeContainerState, type ContainerState } from "./
 import { SignalForwarder, waitForeground } from "./foreground.ts";
 import { buildRunSpec, type RunFlags } from "./run-options.ts";
 import type { DetachFlags } from "./run-detached.ts";
+import type { RunSpec } from "../plan/docker-config.ts";
+import type { OciConfig } from "../oci/runtime/config.ts";
+import { prepareImage, releaseImage } from "./run-image.ts";
+import { usernsInit } from "./security-options.ts";
 import { startInit } from "./start-init.ts";
 import { isStaleClaim, saveConfig } from "./observe.ts";
 import { lockSync, nameLockId } from "./name-lock.ts";
 
-export type RunOptions = RunFlags & { interactive: boolean; rm: boolean; init?: boolean; detach?: DetachFlags };
+export type RunOptions = RunFlags & {
+  interactive: boolean;
+  rm: boolean;
+  /** run an image instead of --rootfs */
+  image?: string;
+  entrypoint?: string;
+  pull?: "always" | "missing" | "never";
+  platform?: string;
+  init?: boolean;
+  detach?: DetachFlags;
+};
 
 export function validateName(name: string): string {
   if (!name) throw new UsageError("Invalid --name: it must not be empty");
@@ -66,26 +80,60 @@ function readContainerStateSafe(ctx: Context, name: string): ContainerState | un
   }
 }
 
+export type PreparedRun = {
+  dir: string;
+  state: ContainerState;
+  spec: RunSpec;
+  config: OciConfig;
+  overlay?: { lower: string[]; upper: string; work: string };
+};
+
+/**
+ * Claims the name with a first record (before an image pull, which may take a
+ * while), then resolves the image and the spec into the OCI config and stores
+ * it beside state.json (exec and start read it). Undo steps go to `undo`.
+ */
+export async function prepareRun(ctx: Context, o: RunOptions, name: string, undo: Undo, extra: Partial<ContainerState> = {}, locked = false): Promise<PreparedRun> {
+  const dir = containerDir(ctx.root, name);
+  const state: ContainerState = {
+    name, rootfs: o.rootfs, status: "created", pid: 0, watcher_pid: process.pid,
+    watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
+    command: o.command, labels: {}, rm: o.rm, ...(o.image ? { image: o.image } : {}), ...extra,
+  };
+  claimName(ctx, state, { locked });
+  undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  let spec: RunSpec;
+  let overlay: PreparedRun["overlay"];
+  if (o.image) {
+    const img = await prepareImage(o, name, undo);
+    overlay = img.overlay;
+    spec = buildRunSpec({ ...o, rootfs: img.rootfs }, name, process.env, img.defaults);
+  } else spec = buildRunSpec(o, name, process.env);
+  const config = buildRunConfig(spec);
+  Object.assign(state, { rootfs: spec.rootfs, command: spec.args, hostname: spec.hostname, labels: spec.labels });
+  writeContainerState(ctx.root, state);
+  saveConfig(ctx.root, name, config);
+  return { dir, state, spec, config, overlay };
+}
+
 export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
   if (o.detach) return (await import("./run-detached.ts")).runDetached(ctx, o, o.detach);
   const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomBytes(4).toString("hex")}`;
-  const spec = buildRunSpec(o, name, process.env);
-  const config = buildRunConfig(spec);
   const undo = new Undo();
-  const state: ContainerState = {
-    name, rootfs: spec.rootfs, status: "created", pid: 0, watcher_pid: process.pid,
-    watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
-    command: spec.args, hostname: spec.hostname, labels: spec.labels, rm: o.rm,
-  };
-  const dir = claimName(ctx, state);
-  undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  let prepared: PreparedRun;
+  try {
+    prepared = await prepareRun(ctx, o, name, undo);
+  } catch (e) {
+    await undo.rollback(e);
+    throw e;
+  }
+  const { dir, state, spec, config, overlay } = prepared;
   let devnull: number | undefined;
   const signals = new SignalForwarder();
   try {
-    saveConfig(ctx.root, name, config);
     if (!o.interactive) devnull = sys.open("/dev/null", sys.O_RDONLY);
     const init = await startInit({
-      config, rootfs: spec.rootfs, mode: "run", ownTerminal: true,
+      config, rootfs: spec.rootfs, mode: "run", ownTerminal: true, overlay, userns: usernsInit(spec.security),
       stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log, init: o.init,
       hookState: (pid, status) => ({ ociVersion: "1.2.0", id: name, status, pid, bundle: dir }),
       onCreated: (pid, startTime) => {
@@ -99,8 +147,10 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     if (devnull !== undefined) sys.close(devnull);
     devnull = undefined;
     const code = await waitForeground(init, { interactive: o.interactive, signals });
-    if (o.rm) rmSync(dir, { recursive: true, force: true });
-    else {
+    if (o.rm) {
+      rmSync(dir, { recursive: true, force: true });
+      if (o.image) await releaseImage(name);
+    } else {
       try {
         writeContainerState(ctx.root, { ...state, status: "exited", exit_code: code, finished_at: new Date().toISOString() });
       } catch (e) {

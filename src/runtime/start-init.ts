@@ -15,12 +15,14 @@ import { spawnContainer, type StdioFd } from "../spawn/spawn.ts";
 import { copyWindowSize } from "./console.ts";
 import { hostFacts } from "./host-facts.ts";
 import { compileSeccompFor } from "./seccomp.ts";
-import { writeIdMaps } from "./userns.ts";
+import { idmappedRootfs, writeIdMaps } from "./userns.ts";
+import { mark } from "../log/timing.ts";
 
 export type InitOptions = {
   config: OciConfig;
   rootfs: string;
   mode: "create" | "run";
+  overlay?: { lower: string[]; upper: string; work: string };
   execFifo?: string;
   /** OCI --console-socket path: the pty master is sent there */
   consoleSocket?: string;
@@ -31,12 +33,22 @@ export type InitOptions = {
   /** the state hooks see on stdin */
   hookState: (pid: number, status: string) => object;
   /** called when the init reached "created" (write state, pid file) */
-  onCreated: (pid: number, startTime: number) => void | Promise<void>;
+  onCreated: (pid: number, startTime: number, cloneFlags: number) => void | Promise<void>;
   log?: { warn: (m: string) => void; debug: (m: string) => void };
+  /** `run --userns`: see UsernsInit */
+  userns?: UsernsInit;
   /** detached: our fds for the supervisor (out/err pipe read ends, state dir, control socket) */
   supervisor?: { out: number; err: number; dir: number; control: number; maxBytes: number; maxFiles: number; stdin?: number };
   init?: boolean;
 };
+
+/**
+ * A user namespace set up by pelagos (`run --userns`), not by the config's
+ * author: `allocate` may choose the maps into the config just before they are
+ * written (returns the release of what it locked); `idmapRootfs` shows the
+ * root filesystem through an idmapped mount of the container's namespace.
+ */
+export type UsernsInit = { idmapRootfs: boolean; allocate?: (config: OciConfig) => Promise<() => void> };
 
 export type Init = {
   pid: number;
@@ -95,9 +107,11 @@ export async function startInit(o: InitOptions): Promise<Init> {
   }
   const seccomp = compileSeccompFor(cfg, host, o.log);
   const launch = planLaunch({
-    config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd,
-    preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, supervise, init: o.init,
+    config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd, overlay: o.overlay,
+    preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.userns?.idmapRootfs,
+    supervise, init: o.init,
   });
+  mark("init: planned");
   let startTime = 0;
   let master: number | undefined;
   try {
@@ -106,8 +120,15 @@ export async function startInit(o: InitOptions): Promise<Init> {
       stdio: o.stdio,
       extraFds,
       onReady: async (kind, pid) => {
-        if (kind === Ready.USERNS) writeIdMaps(pid, cfg);
-        else if (kind === Ready.HOOKS) {
+        if (kind === Ready.USERNS) {
+          const release = await o.userns?.allocate?.(cfg);
+          try {
+            writeIdMaps(pid, cfg);
+          } finally {
+            release?.();
+          }
+          if (o.userns?.idmapRootfs) return { fd: idmappedRootfs(pid, o.rootfs) };
+        } else if (kind === Ready.HOOKS) {
           const state = o.hookState(pid, "creating");
           await runHooks("prestart", hooks.prestart, state);
           await runHooks("createRuntime", hooks.createRuntime, state);
@@ -120,8 +141,9 @@ export async function startInit(o: InitOptions): Promise<Init> {
             copyWindowSize(master);
           }
         } else if (kind === Ready.CREATED) {
+          mark("init: created");
           startTime = processStartTime(pid) ?? 0;
-          await o.onCreated(pid, startTime);
+          await o.onCreated(pid, startTime, launch.cloneFlags);
           if (hooks.startContainer?.length) return Buffer.from(JSON.stringify(o.hookState(pid, "created")));
         }
       },

@@ -4,6 +4,7 @@
  */
 import type { Subprocess } from "bun";
 import { errnoName, errnoDescription } from "../../ffi/errno.ts";
+import { sendWithFd } from "../../ffi/idmap.ts";
 import * as sys from "../../ffi/sys.ts";
 import { trampolineFd } from "../../ffi/trampoline/index.ts";
 import { SpawnError } from "../errors.ts";
@@ -17,11 +18,13 @@ export type SpawnRequest = {
   stdio: [StdioFd, StdioFd, StdioFd];
   /** fds placed at 5, 6, … in the trampoline (console socket, preserved fds) */
   extraFds?: number[];
-  /** called at each READY; may return a payload sent after GO */
-  onReady?: (kind: number, pid: number) => Promise<Uint8Array | void> | Uint8Array | void;
+  /** called at each READY; may return a payload sent after GO, or an fd sent with GO (READY_FD; closed here once sent) */
+  onReady?: (kind: number, pid: number) => Promise<ReadyAnswer> | ReadyAnswer;
   /** how long a sync point may take before we give up */
   timeoutMs?: number;
 };
+
+export type ReadyAnswer = Uint8Array | { fd: number } | void;
 
 export type Spawned = {
   /** host pid of the container's init */
@@ -70,9 +73,17 @@ export async function spawnContainer(req: SpawnRequest): Promise<Spawned> {
         }
         const expected = readies.shift();
         if (expected !== m.value) throw new SpawnError("E_PROTOCOL", `Unexpected sync point ${m.value} (expected ${expected})`);
-        const payload = (await req.onReady?.(m.value, pid)) ?? undefined;
-        sys.writeAll(parentEnd, encodeGo(payload?.length ?? 0));
-        if (payload?.length) sys.writeAll(parentEnd, payload);
+        const answer = (await req.onReady?.(m.value, pid)) ?? undefined;
+        if (answer && "fd" in answer) {
+          try {
+            sendWithFd(parentEnd, encodeGo(0), answer.fd);
+          } finally {
+            sys.close(answer.fd);
+          }
+        } else {
+          sys.writeAll(parentEnd, encodeGo(answer?.length ?? 0));
+          if (answer?.length) sys.writeAll(parentEnd, answer);
+        }
         if (readies.length === 0 && req.launch.readies.at(-1) === m.value && isCreateStop(req)) {
           return { pid, trampoline: proc, sync: parentEnd };
         }

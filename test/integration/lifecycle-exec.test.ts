@@ -26,13 +26,17 @@ beforeAll(async () => {
 const dir = (name: string) => `${rt.root}/containers/${name}`;
 
 /** A container that reports its own view (status + ns) in its log, then sleeps. */
-async function reporter(flags: string[] = []): Promise<{ name: string; status: Record<string, string>; ns: Record<string, string> }> {
+/** Calls the seccomp profile gates on capabilities (Docker's includes/excludes): the answers must not differ in exec. */
+const SYSCALLS = ["unshare", "unshare mnt", "bpf", "mount", "syslog", "keyctl", "personality 8", "clone-newuser", "clone3", "setns", "swapon"]
+  .map((c) => `/probe syscall ${c}`).join("; ");
+
+async function reporter(flags: string[] = []): Promise<{ name: string; status: Record<string, string>; ns: Record<string, string>; syscalls: string }> {
   const name = uniqueId();
-  const r = await rt.run(["run", "-d", ...flags, "--name", name, "--rootfs", rootfs, "sh", "-c", "/probe status; echo ===; /probe ns; echo ===; exec sleep 1000"]);
+  const r = await rt.run(["run", "-d", ...flags, "--name", name, "--rootfs", rootfs, "sh", "-c", `/probe status; echo ===; /probe ns; echo ===; ${SYSCALLS}; echo ===; exec sleep 1000`]);
   expect(r.code, explain(r)).toBe(0);
-  expect(await until(() => readFileSync(`${dir(name)}/stdout.log`, "utf8").split("===").length >= 3)).toBe(true);
+  expect(await until(() => readFileSync(`${dir(name)}/stdout.log`, "utf8").split("===").length >= 4)).toBe(true);
   const logs = (await rt.run(["logs", name])).stdout.split("===\n");
-  return { name, status: parseKv(logs[0]!), ns: parseKv(logs[1]!) };
+  return { name, status: parseKv(logs[0]!), ns: parseKv(logs[1]!), syscalls: logs[2]! };
 }
 
 describe("pelagos exec", () => {
@@ -41,7 +45,10 @@ describe("pelagos exec", () => {
     const r = await rt.run(["exec", c.name, "/probe", "status"]);
     expect(r.code, explain(r)).toBe(0);
     const e = parseKv(r.stdout);
-    for (const k of ["CapBnd", "CapEff", "CapPrm", "CapInh", "CapAmb", "NoNewPrivs", "Seccomp", "Uid", "Gid"]) expect(e[k], k).toBe(c.status[k]);
+    for (const k of ["CapBnd", "CapEff", "CapPrm", "CapInh", "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters", "Uid", "Gid"]) expect(e[k], k).toBe(c.status[k]);
+    // the same filter: the same answers to calls it gates
+    const sc = await rt.run(["exec", c.name, "sh", "-c", SYSCALLS]);
+    expect(sc.stdout).toBe(c.syscalls);
     // a non-root user gets the bounding set but no effective capabilities (docker's rule)
     const u = parseKv((await rt.run(["exec", "-u", "app", c.name, "/probe", "status"])).stdout);
     expect(u.CapBnd).toBe(c.status.CapBnd);
@@ -57,7 +64,9 @@ describe("pelagos exec", () => {
     for (const k of ["mnt", "pid", "net", "uts", "ipc", "cgroup", "user"]) expect(ns[k], k).toBe(c.ns[k]);
     expect(ns.pid).not.toBe(readlinkSync("/proc/self/ns/pid").match(/\[(\d+)\]/)![1]);
     const st = parseKv((await rt.run(["exec", c.name, "/probe", "status"])).stdout);
-    expect(Number(st.Pid)).toBeLessThan(10); // a pid of the container's namespace
+    // born inside the namespace with its parent (the trampoline) outside it: getppid() is 0, like the init's
+    expect(st.PPid).toBe("0");
+    expect(st.Pid).not.toBe("1");
     const ps = await rt.run(["exec", c.name, "ps", "-o", "pid,args"]);
     expect(ps.stdout).toMatch(/^\s*1 sleep 1000$/m);
     expect((await rt.run(["exec", c.name, "hostname"])).stdout.trim()).toBe(c.name);

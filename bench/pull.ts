@@ -1,0 +1,105 @@
+#!/usr/bin/env bun
+/**
+ * Pull benchmark: a multi-layer image from a local registry (loopback),
+ * pelagos vs `skopeo copy` into a local dir (download only), skopeo followed
+ * by GNU tar extraction of every layer (download + unpack, like a pull), and
+ * `podman pull` when installed; alternating runs, each from an empty store;
+ * prints medians and ratios. Needs docker-registry and skopeo; run `bun run build.ts` first.
+ *
+ *   bun run bench/pull.ts [--runs 7] [--layers 6] [--mb 24]
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { startRegistry, push } from "../test/helpers/registry.ts";
+import { busyboxEntries, Layout } from "../test/helpers/oci-layout.ts";
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: number) => {
+  const i = argv.indexOf(`--${name}`);
+  return i === -1 ? def : Number(argv[i + 1]);
+};
+const runs = opt("runs", 7);
+const nLayers = opt("layers", 6);
+const mb = opt("mb", 24);
+const BIN = `${import.meta.dir}/../dist/pelagos`;
+
+async function time(cmd: string[], env: Record<string, string> = {}): Promise<number> {
+  const t0 = performance.now();
+  const p = Bun.spawn(cmd, { env: { ...process.env, ...env }, stdout: "ignore", stderr: "pipe" });
+  const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+  if (code !== 0) throw new Error(`${cmd.join(" ")} failed: ${err}`);
+  return performance.now() - t0;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const reg = await startRegistry();
+const scratch: string[] = [];
+try {
+  const l = new Layout();
+  scratch.push(l.dir);
+  // Half random (incompressible), half text-like (compressible), like real layers.
+  const layers = [{ entries: busyboxEntries() }, ...Array.from({ length: nLayers - 1 }, (_, i) => ({
+    entries: [
+      { name: `data/random${i}`, data: randomBytes((mb * 1024 * 1024) / 2) },
+      { name: `data/text${i}`, data: Buffer.from("lorem ipsum dolor sit amet ".repeat((mb * 1024 * 1024) / 2 / 27)) },
+      ...Array.from({ length: 200 }, (_, j) => ({ name: `data/small${i}/${j}`, data: `file ${j}` })),
+    ],
+  }))];
+  const img = l.image({ layers });
+  l.tag("bench", [img.manifest]);
+  const ref = `${reg.host}/bench/pull:1`;
+  await push(l.dir, "bench", ref);
+  console.log(`image: ${nLayers} layers, ~${(nLayers - 1) * mb + 2} MB uncompressed; ${runs} runs each, alternating`);
+
+  const contenders: Record<string, () => Promise<number>> = {
+    pelagos: async () => {
+      const d = mkdtempSync("/var/tmp/bench-pelagos-");
+      scratch.push(d);
+      const t = await time([BIN, "image", "pull", "-q", ref], { PELAGOS_DATA_DIR: d });
+      rmSync(d, { recursive: true, force: true });
+      return t;
+    },
+    "skopeo copy (dir:)": async () => {
+      const d = mkdtempSync("/var/tmp/bench-skopeo-");
+      scratch.push(d);
+      const t = await time(["skopeo", "copy", "--quiet", "--src-tls-verify=false", `docker://${ref}`, `dir:${d}/img`]);
+      rmSync(d, { recursive: true, force: true });
+      return t;
+    },
+    "skopeo + tar -x": async () => {
+      // Download, then unpack every layer with GNU tar: the same work as a pull that unpacks.
+      const d = mkdtempSync("/var/tmp/bench-skopeo-tar-");
+      scratch.push(d);
+      const t0 = performance.now();
+      await time(["skopeo", "copy", "--quiet", "--src-tls-verify=false", `docker://${ref}`, `dir:${d}/img`]);
+      const m = JSON.parse(readFileSync(`${d}/img/manifest.json`, "utf8")) as { layers: { digest: string }[] };
+      for (const [i, l] of m.layers.entries()) {
+        mkdirSync(`${d}/l${i}`);
+        await time(["tar", "-xf", `${d}/img/${l.digest.slice(7)}`, "-C", `${d}/l${i}`]);
+      }
+      const t = performance.now() - t0;
+      rmSync(d, { recursive: true, force: true });
+      return t;
+    },
+  };
+  if (Bun.which("podman")) {
+    contenders["podman pull"] = async () => {
+      const d = mkdtempSync("/var/tmp/bench-podman-");
+      scratch.push(d);
+      const t = await time(["podman", "--root", `${d}/root`, "--runroot", `${d}/run`, "--storage-driver", "overlay", "pull", "-q", "--tls-verify=false", ref]);
+      Bun.spawnSync(["podman", "--root", `${d}/root`, "--runroot", `${d}/run`, "--storage-driver", "overlay", "system", "reset", "-f"], { stdout: "ignore", stderr: "ignore" });
+      rmSync(d, { recursive: true, force: true });
+      return t;
+    };
+  }
+  const results: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  for (const f of Object.values(contenders)) await f(); // warm-up (page cache, registry)
+  for (let i = 0; i < runs; i++) for (const [name, f] of Object.entries(contenders)) results[name]!.push(await f());
+  const base = median(results.pelagos!);
+  for (const [name, xs] of Object.entries(results))
+    console.log(`${name.padEnd(20)} median ${median(xs).toFixed(0).padStart(6)} ms   min ${Math.min(...xs).toFixed(0).padStart(6)} ms   ratio vs pelagos ${(median(xs) / base).toFixed(2)}`);
+} finally {
+  await reg.stop();
+  for (const d of scratch) rmSync(d, { recursive: true, force: true });
+}

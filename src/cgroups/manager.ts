@@ -1,0 +1,189 @@
+/**
+ * The cgroup manager of one container: create (dirs + limits, rolled back on
+ * failure), join, update, freeze/thaw, stats, killAll, oomKilled, destroy.
+ * State is a plain object (`state()`), so `pelagos rm` in another process can
+ * `CgroupManager.fromState()` and destroy exactly what create made.
+ */
+import { readFileSync } from "node:fs";
+import { PelagosError } from "../errors.ts";
+import { applyWrites, type CgroupDirs, resolveWrites } from "./apply.ts";
+import { type CgroupFs, hostCgroupFs } from "./cgroupfs.ts";
+import { allowsEverything, deviceFilterProgram } from "./device-filter.ts";
+import { killAll, listPids, setFrozen } from "./kill.ts";
+import { type CgroupLayout, type CgroupMode, detectLayout } from "./layout.ts";
+import { type PlacementInput, resolvePlacement } from "./placement.ts";
+import type { LinuxResources } from "./resources.ts";
+import { removeDirs, setupDirs } from "./setup.ts";
+import { type CgroupStats, readOomKilled, readStats } from "./stats.ts";
+
+/**
+ * Replaces the device programs attached to a cgroup2 dir with `insns`, or detaches them all
+ * when `insns` is undefined (ffi/bpf.ts on a real host; a recorder in tests).
+ */
+export type DeviceProgramInstaller = (cgroupFd: number, insns: Uint8Array | undefined) => void | Promise<void>;
+
+export type CgroupDeps = {
+  fs?: CgroupFs;
+  /** Defaults to detectLayout(/proc/self/mountinfo). */
+  layout?: CgroupLayout;
+  installDeviceProgram?: DeviceProgramInstaller;
+};
+
+export type CreateOptions = PlacementInput & {
+  resources?: LinuxResources;
+  /** v2: memory.oom.group=1 when a memory limit is set, so an OOM kills the whole container (default true). */
+  oomGroup?: boolean;
+};
+
+export type CgroupState = { mode: CgroupMode; rel: string; dirs: CgroupDirs; created: string[]; oomGroup: boolean };
+
+export function hostLayout(fs: CgroupFs = hostCgroupFs): CgroupLayout {
+  return detectLayout(readFileSync("/proc/self/mountinfo", "utf8"), fs);
+}
+
+async function defaultInstaller(cgroupFd: number, insns: Uint8Array | undefined): Promise<void> {
+  const bpf = await import("../../ffi/bpf.ts");
+  const old = bpf.queryDevicePrograms(cgroupFd);
+  // Attach the new program before detaching the old ones (BPF_F_ALLOW_MULTI): no window without rules.
+  if (insns !== undefined) {
+    const prog = bpf.loadDeviceProgram(insns);
+    try {
+      bpf.attachDeviceProgram(cgroupFd, prog);
+    } finally {
+      bpf.closeFd(prog);
+    }
+  }
+  for (const id of old) {
+    const fd = bpf.programFdById(id);
+    try {
+      bpf.detachDeviceProgram(cgroupFd, fd);
+    } finally {
+      bpf.closeFd(fd);
+    }
+  }
+}
+
+export class CgroupManager {
+  /** O_DIRECTORY fd of the cgroup2 leaf, for clone3(CLONE_INTO_CGROUP); undefined on pure v1. Closed by destroy()/closeDirfd(). */
+  dirfd: number | undefined;
+  readonly #fs: CgroupFs;
+  readonly #install: DeviceProgramInstaller | undefined;
+
+  private constructor(
+    readonly stateData: CgroupState,
+    deps: CgroupDeps,
+  ) {
+    this.#fs = deps.fs ?? hostCgroupFs;
+    this.#install = deps.installDeviceProgram;
+  }
+
+  /** Creates the cgroup and applies `resources`. Nothing is left behind when it throws. */
+  static async create(opts: CreateOptions, deps: CgroupDeps = {}): Promise<CgroupManager> {
+    const fs = deps.fs ?? hostCgroupFs;
+    const layout = deps.layout ?? hostLayout(fs);
+    const placement = resolvePlacement(opts);
+    const { dirs, created } = setupDirs(layout, placement, fs);
+    const m = new CgroupManager({ mode: layout.mode, rel: placement.rel, dirs, created, oomGroup: opts.oomGroup ?? true }, deps);
+    try {
+      if (dirs.unified !== undefined) m.dirfd = fs.openDir(dirs.unified);
+      if (opts.resources) await m.update(opts.resources);
+    } catch (e) {
+      m.closeDirfd();
+      removeDirs(created, fs);
+      throw e;
+    }
+    return m;
+  }
+
+  static fromState(state: CgroupState, deps: CgroupDeps = {}): CgroupManager {
+    return new CgroupManager(state, deps);
+  }
+
+  state(): CgroupState {
+    return structuredClone(this.stateData);
+  }
+
+  get dirs(): CgroupDirs {
+    return this.stateData.dirs;
+  }
+
+  /** cgroup.procs of the cgroup2 leaf: write the pid there when CLONE_INTO_CGROUP was not used. */
+  get unifiedProcs(): string | undefined {
+    return this.dirs.unified === undefined ? undefined : `${this.dirs.unified}/cgroup.procs`;
+  }
+
+  /** cgroup.procs of every v1 hierarchy: v1 has no CLONE_INTO_CGROUP, the pid is always written to each. */
+  get procs(): string[] {
+    return [...new Set(Object.values(this.dirs.v1))].map((d) => `${d}/cgroup.procs`);
+  }
+
+  /** Moves `pid` (a process pelagos started) into the container's cgroups. */
+  join(pid: number, opts: { viaClone?: boolean } = {}): void {
+    const files = opts.viaClone || this.unifiedProcs === undefined ? this.procs : [this.unifiedProcs, ...this.procs];
+    for (const f of files) this.#fs.write(f, String(pid));
+  }
+
+  async update(resources: LinuxResources): Promise<void> {
+    const writes = resolveWrites(resources, this.dirs, this.#fs, { oomGroup: this.stateData.oomGroup });
+    const devices = resources.devices;
+    const useBpf = devices !== undefined && this.dirs.v1.devices === undefined;
+    if (useBpf && this.dirs.unified === undefined) {
+      throw new PelagosError("E_CGROUP_UNSUPPORTED", "Cannot enforce device rules: no devices controller and no cgroup v2 on this host");
+    }
+    // `devices: []` changes nothing (as on v1, where it writes nothing); a lone allow-all removes the program.
+    const bpf = useBpf && devices.length > 0;
+    const insns = !bpf || (devices.length === 1 && allowsEverything(devices)) ? undefined : deviceFilterProgram(devices);
+    applyWrites(writes, this.#fs);
+    if (bpf) {
+      const fd = this.dirfd ?? this.#fs.openDir(this.dirs.unified!);
+      try {
+        await (this.#install ?? defaultInstaller)(fd, insns);
+      } finally {
+        if (fd !== this.dirfd) this.#fs.closeFd(fd);
+      }
+    }
+  }
+
+  freeze(): Promise<void> {
+    return setFrozen(this.dirs, true, { fs: this.#fs });
+  }
+
+  thaw(): Promise<void> {
+    return setFrozen(this.dirs, false, { fs: this.#fs });
+  }
+
+  stats(): CgroupStats {
+    return readStats(this.dirs, this.#fs);
+  }
+
+  pids(): number[] {
+    return listPids(this.dirs, this.#fs);
+  }
+
+  killAll(timeoutMs?: number): Promise<void> {
+    return killAll(this.dirs, { fs: this.#fs }, timeoutMs);
+  }
+
+  oomKilled(): boolean {
+    return readOomKilled(this.dirs, this.#fs);
+  }
+
+  closeDirfd(): void {
+    if (this.dirfd !== undefined) this.#fs.closeFd(this.dirfd);
+    this.dirfd = undefined;
+  }
+
+  /** Kills what is left, then removes the directories create() made (never a parent it did not create). */
+  async destroy(): Promise<void> {
+    this.closeDirfd();
+    await this.killAll();
+    let errors: string[] = [];
+    // rmdir can briefly fail with EBUSY after the last task exited (cgroup2 releases dying tasks asynchronously).
+    for (let attempt = 0, delay = 2; attempt < 8; attempt++, delay *= 2) {
+      errors = removeDirs(this.stateData.created.filter((d) => this.#fs.exists(d)), this.#fs);
+      if (errors.length === 0) return;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+    throw new PelagosError("E_CGROUP", `Cannot remove the container's cgroup: ${errors.join("; ")}`);
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Errors of the image subsystem. `code` says what failed so callers (and
+ * tests) branch on it: E_REF (bad reference), E_AUTH (401/403), E_NOT_FOUND,
+ * E_RATE_LIMIT (429), E_TLS, E_NETWORK, E_REGISTRY (other HTTP status),
+ * E_DIGEST (content does not match its digest), E_UNPACK, E_PLATFORM,
+ * E_UNSUPPORTED, E_IN_USE, E_NO_IMAGE, E_ARCHIVE.
+ */
+import { PelagosError } from "../errors.ts";
+
+export type ImageErrorCode =
+  | "E_REF" | "E_AUTH" | "E_NOT_FOUND" | "E_RATE_LIMIT" | "E_TLS" | "E_NETWORK" | "E_REGISTRY"
+  | "E_DIGEST" | "E_UNPACK" | "E_PLATFORM" | "E_UNSUPPORTED" | "E_IN_USE" | "E_NO_IMAGE" | "E_ARCHIVE"
+  | "E_CREDENTIALS";
+
+export class ImageError extends PelagosError {
+  override name = "ImageError";
+  constructor(code: ImageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** Errors worth another attempt: connection failures and 5xx/429 answers. */
+export function isTransient(e: unknown): boolean {
+  return e instanceof ImageError && (e.code === "E_NETWORK" || (e as ImageError & { transient?: boolean }).transient === true);
+}

@@ -1,0 +1,82 @@
+/**
+ * One HTTP exchange with a registry, with retries: connection failures, 5xx
+ * and 429 are retried with exponential backoff (Retry-After honoured, capped);
+ * TLS failures and other statuses are not. Redirects are followed by hand so
+ * the Authorization header never leaks to the blob storage a registry
+ * redirects to.
+ */
+import { ImageError } from "../errors.ts";
+
+export type HttpOptions = { insecureTls?: boolean; attempts?: number; signal?: AbortSignal };
+
+const TLS_CODES = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME_MISMATCH|ERR_TLS/i;
+
+export function classifyFetchError(e: unknown, url: string): ImageError {
+  const err = e as { code?: string; message?: string };
+  const code = err?.code ?? "";
+  const msg = err?.message ?? String(e);
+  const host = new URL(url).host;
+  if (TLS_CODES.test(code) || /certificate|tls|ssl|handshake/i.test(msg))
+    return new ImageError("E_TLS", `Cannot connect to registry "${host}" over TLS: ${code || msg} (use --insecure for a registry without valid TLS)`, { cause: e });
+  return new ImageError("E_NETWORK", `Cannot connect to registry "${host}": ${code || msg}`, { cause: e });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function retryAfter(res: Response, attempt: number): number {
+  const h = res.headers.get("retry-after");
+  const s = h !== null ? Number(h) : NaN;
+  const base = Number.isFinite(s) ? s * 1000 : 250 * 2 ** attempt;
+  return Math.min(base, 10_000) + Math.random() * 100;
+}
+
+/**
+ * fetch with retries and manual redirects. `auth` is applied only to the
+ * original host. Returns the final response whatever its status (callers map
+ * 401/403/404 themselves), except that 429/5xx are retried first.
+ */
+export async function httpRequest(url: string, init: RequestInit & { headers?: Record<string, string> }, opts: HttpOptions = {}): Promise<Response> {
+  const attempts = opts.attempts ?? 4;
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    try {
+      const res = await followRedirects(url, init, opts);
+      if ((res.status === 429 || res.status >= 500) && attempt < attempts - 1) {
+        await res.body?.cancel();
+        await sleep(retryAfter(res, attempt));
+        continue;
+      }
+      return res;
+    } catch (e) {
+      const c = e instanceof ImageError ? e : classifyFetchError(e, url);
+      if (c.code === "E_TLS" || opts.signal?.aborted) throw c;
+      lastErr = c;
+      if (attempt < attempts - 1) await sleep(250 * 2 ** attempt + Math.random() * 100);
+    }
+  }
+  throw lastErr;
+}
+
+async function followRedirects(url: string, init: RequestInit & { headers?: Record<string, string> }, opts: HttpOptions): Promise<Response> {
+  const origin = new URL(url).origin;
+  let current = url;
+  for (let hop = 0; hop < 10; hop++) {
+    const sameOrigin = new URL(current).origin === origin;
+    const headers = { ...(init.headers ?? {}) };
+    if (!sameOrigin) delete headers.Authorization;
+    const res = await fetch(current, {
+      ...init,
+      headers,
+      redirect: "manual",
+      signal: opts.signal,
+      tls: opts.insecureTls ? { rejectUnauthorized: false } : undefined,
+    } as RequestInit);
+    if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
+      await res.body?.cancel();
+      current = new URL(res.headers.get("location")!, current).toString();
+      continue;
+    }
+    return res;
+  }
+  throw new ImageError("E_REGISTRY", `Cannot fetch "${url}": too many redirects`);
+}

@@ -1,0 +1,26 @@
+/** Temp file + fsync + rename: readers see the old file or the new one, never a torn one. */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { paths, ensureStore } from "./paths.ts";
+
+export function tempName(tag: string): string {
+  ensureStore();
+  return `${paths.tmp()}/${tag}-${process.pid}-${randomBytes(6).toString("hex")}`;
+}
+
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+  const tmp = tempName("file");
+  const fd = openSync(tmp, "wx", mode);
+  try {
+    writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Content-addressed blobs. A blob is written to tmp/, hashed while it is
+ * written, and renamed to blobs/sha256/<hex> only when its digest and size
+ * match: a file under blobs/ always holds the bytes its name promises.
+ */
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, fsyncSync } from "node:fs";
+import { writeAll } from "../../../ffi/sys.ts";
+import { ImageError } from "../errors.ts";
+import { tempName } from "./atomic.ts";
+import { paths, ensureStore } from "./paths.ts";
+
+export function sha256(data: Uint8Array | string): string {
+  return `sha256:${new Bun.CryptoHasher("sha256").update(data).digest("hex")}`;
+}
+
+export function hasBlob(digest: string): boolean {
+  return existsSync(paths.blob(digest));
+}
+
+export function blobSize(digest: string): number | undefined {
+  try {
+    return statSync(paths.blob(digest)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a small blob (manifest, config) and re-checks its digest. */
+export function readBlob(digest: string): Uint8Array {
+  const data = readFileSync(paths.blob(digest));
+  if (sha256(data) !== digest) throw new ImageError("E_DIGEST", `Blob "${digest}" in the store is corrupt: its content does not match its digest`);
+  return data;
+}
+
+export function tryReadBlob(digest: string): Uint8Array | undefined {
+  try {
+    return readBlob(digest);
+  } catch {
+    return undefined;
+  }
+}
+
+export function digestMismatch(what: string, want: string, got: string): ImageError {
+  return new ImageError("E_DIGEST", `Cannot verify ${what}: expected digest "${want}", got "${got}"`);
+}
+
+/** Stores bytes whose digest must equal `digest`. */
+export function putBlob(digest: string, data: Uint8Array): void {
+  const got = sha256(data);
+  if (got !== digest) throw digestMismatch(`blob "${digest}"`, digest, got);
+  if (hasBlob(digest)) return;
+  const sink = new BlobSink();
+  sink.write(data);
+  sink.commit(digest, data.byteLength);
+}
+
+/** A blob being written: hashed as it goes, renamed into place by commit(). */
+export class BlobSink {
+  readonly #tmp: string;
+  readonly #fd: number;
+  readonly #hasher = new Bun.CryptoHasher("sha256");
+  size = 0;
+  #open = true;
+
+  constructor() {
+    ensureStore();
+    this.#tmp = tempName("blob");
+    this.#fd = openSync(this.#tmp, "wx", 0o644);
+  }
+
+  write(chunk: Uint8Array): void {
+    this.#hasher.update(chunk);
+    writeAll(this.#fd, chunk);
+    this.size += chunk.byteLength;
+  }
+
+  /** Verifies and publishes; on mismatch removes the temp file and throws E_DIGEST. */
+  commit(digest: string, size?: number): void {
+    this.#close();
+    const got = `sha256:${this.#hasher.digest("hex")}`;
+    if (got !== digest || (size !== undefined && size !== this.size)) {
+      rmSync(this.#tmp, { force: true });
+      throw got !== digest
+        ? digestMismatch(`blob "${digest}"`, digest, got)
+        : new ImageError("E_DIGEST", `Cannot verify blob "${digest}": expected ${size} bytes, got ${this.size}`);
+    }
+    renameSync(this.#tmp, paths.blob(digest));
+  }
+
+  /** Publishes under the digest of what was written (for archives that do not name their blobs by digest). */
+  commitComputed(): string {
+    this.#close();
+    const digest = `sha256:${this.#hasher.digest("hex")}`;
+    renameSync(this.#tmp, paths.blob(digest));
+    return digest;
+  }
+
+  abort(): void {
+    this.#close();
+    rmSync(this.#tmp, { force: true });
+  }
+
+  #close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    try {
+      fsyncSync(this.#fd);
+    } finally {
+      closeSync(this.#fd);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * One layer: decompress a stream (gzip, zstd or none, all streaming), hash
+ * the uncompressed bytes (the diff_id), and write the tar into `dest`.
+ * The caller verifies the returned diff_id before trusting `dest`.
+ */
+import { Readable } from "node:stream";
+import { createGunzip, createZstdDecompress } from "node:zlib";
+import type { Compression } from "../../oci/image/media-types.ts";
+import { LayerWriter } from "./layer-writer.ts";
+import { readTar } from "./tar-reader.ts";
+
+export function decompress(src: AsyncIterable<Uint8Array>, compression: Compression): AsyncIterable<Uint8Array> {
+  if (compression === "none") return src;
+  // 1 MiB output chunks: the 16 KiB default makes Bun's stream plumbing the bottleneck (~6x slower).
+  const z = compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress({ chunkSize: 1 << 20 });
+  const input = Readable.from(src, { objectMode: false });
+  input.on("error", (e) => z.destroy(e));
+  input.pipe(z);
+  return z as AsyncIterable<Uint8Array>;
+}
+
+export async function* hashing(src: AsyncIterable<Uint8Array>, hasher: Bun.CryptoHasher, count?: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const c of src) {
+    hasher.update(c);
+    count?.(c.byteLength);
+    yield c;
+  }
+}
+
+export type UnpackResult = { diffId: string; entries: number; size: number };
+
+export async function unpackLayer(src: AsyncIterable<Uint8Array>, compression: Compression, dest: string): Promise<UnpackResult> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  let size = 0;
+  const tar = hashing(decompress(src, compression), hasher, (n) => (size += n));
+  const w = new LayerWriter(dest);
+  try {
+    await readTar(tar, (e, body) => w.write(e, body));
+    w.finish();
+  } finally {
+    w.close();
+  }
+  return { diffId: `sha256:${hasher.digest("hex")}`, entries: w.entries, size };
+}
