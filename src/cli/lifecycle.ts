@@ -14,18 +14,20 @@ function names(p: Parsed, verb: string): string[] {
   return p.positionals;
 }
 
-/** Runs `fn` for each name; errors are printed and make the exit status 1 (docker). */
-async function each(ns: string[], fn: (name: string) => Promise<void>): Promise<number> {
+/** Runs `fn` for each name (all at once with `parallel`, like docker's stop); errors are printed and make the exit status 1. */
+async function each(ns: string[], fn: (name: string) => Promise<void>, parallel = false): Promise<number> {
   const { validateName } = await import("../runtime/run-rootfs.ts");
   let failed = 0;
-  for (const raw of ns) {
+  const one = async (raw: string) => {
     try {
       await fn(validateName(raw));
     } catch (e) {
       failed++;
       stderr(`pelagos: error: ${(e as Error).message}\n`);
     }
-  }
+  };
+  if (parallel) await Promise.all(ns.map(one));
+  else for (const raw of ns) await one(raw);
   return failed ? 1 : 0;
 }
 
@@ -105,7 +107,7 @@ export const stop = defineCommand({
     return each(names(p, "stop"), async (n) => {
       await stopOne(ctx.root, n, t);
       console.log(n);
-    });
+    }, true);
   },
 });
 

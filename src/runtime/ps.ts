@@ -13,6 +13,7 @@ export type PsRow = {
   finishedAt?: string;
   labels: Record<string, string>;
   rootfs: string;
+  image?: string;
 };
 
 export type PsFilter = { key: "name" | "label" | "status"; value: string };
@@ -35,6 +36,7 @@ export function toRow(o: Observed): PsRow {
   return {
     name: s.name, state: o.status, status: describe(o), pid: o.initAlive ? s.pid : 0, exitCode: o.exitCode,
     command: s.command.join(" "), created: s.started_at, finishedAt: o.finishedAt, labels: s.labels, rootfs: s.rootfs,
+    ...(s.image ? { image: s.image } : {}),
   };
 }
 
@@ -74,7 +76,10 @@ function describe(o: Observed, now = Date.now()): string {
 
 export function formatTable(rows: PsRow[]): string {
   const cut = (t: string) => (t.length > 30 ? `${t.slice(0, 29)}…` : t);
-  const table = [["NAME", "STATUS", "PID", "COMMAND", "CREATED"], ...rows.map((r) => [r.name, r.status, String(r.pid || ""), cut(r.command), r.created])];
+  const table = [
+    ["NAME", "IMAGE", "STATUS", "PID", "COMMAND", "CREATED"],
+    ...rows.map((r) => [r.name, r.image ?? "-", r.status, String(r.pid || ""), cut(r.command), r.created]),
+  ];
   const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return table.map((row) => row.map((c, i) => c.padEnd(w[i]!)).join("   ").trimEnd()).join("\n");
 }
