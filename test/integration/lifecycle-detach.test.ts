@@ -110,6 +110,15 @@ describe("stop, kill, rm", () => {
     expect(readFileSync(`${vol}/${name}`, "utf8").trim()).toBe("10");
   });
 
+  itIf(skip, "a signal sent to the supervisor is forwarded to the application", async () => {
+    const name = uniqueId();
+    expect((await runD(["/probe", "sleep-trap", "SIGUSR2", `/vol/${name}`], ["--name", name, "-v", `${vol}:/vol`])).code).toBe(0);
+    expect(await until(() => readFileSync(`${dir(name)}/stdout.log`, "utf8").includes("ready"))).toBe(true);
+    process.kill(state(name).watcher_pid, "SIGUSR2");
+    expect((await rt.run(["wait", name])).stdout.trim()).toBe("0");
+    expect(readFileSync(`${vol}/${name}`, "utf8").trim()).toBe("12");
+  });
+
   itIf(skip, "a program that ignores the stop signal is killed after the timeout", async () => {
     const name = uniqueId();
     expect((await runD(["sleep", "1000"], ["--name", name])).code).toBe(0);
