@@ -72,6 +72,21 @@ describe("pelagos exec", () => {
     expect((await rt.run(["exec", c.name, "hostname"])).stdout.trim()).toBe(c.name);
   });
 
+  itIf(skip ?? requires("userns"), "joins the container's user namespace (--uidmap): root inside is an unprivileged uid outside", async () => {
+    const c = await reporter(["--uidmap", "0:300000:65536"]);
+    const r = await rt.run(["exec", c.name, "sh", "-c", "cat /proc/self/uid_map; /probe ns; /probe status"]);
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.stdout.trim().split("\n")[0]!.trim().split(/\s+/)).toEqual(["0", "300000", "65536"]);
+    const kv = parseKv(r.stdout);
+    expect(kv.user).toBe(c.ns.user);
+    expect(kv.user).not.toBe(readlinkSync("/proc/self/ns/user").match(/\[(\d+)\]/)![1]);
+    expect(kv.CapBnd).toBe(c.status.CapBnd);
+    const marker = `${60000 + Math.floor(Math.random() * 4000)}`;
+    expect((await rt.run(["exec", "-d", c.name, "sleep", marker])).code).toBe(0);
+    expect(await until(() => pidsWithArg(marker).length === 1)).toBe(true);
+    expect(readFileSync(`/proc/${pidsWithArg(marker)[0]}/status`, "utf8")).toMatch(/^Uid:\s+300000\s/m);
+  });
+
   itIf(skip, "propagates the exit code; runs with the container's environment, -e, -w and -u", async () => {
     const c = await reporter(["-e", "FROM_RUN=1"]);
     expect((await rt.run(["exec", c.name, "sh", "-c", "exit 7"])).code).toBe(7);
