@@ -63,10 +63,8 @@ export default defineCommand({
       volumes: list(p, "volume"), tmpfs: list(p, "tmpfs"), readOnly: bool(p, "read-only"), tty: bool(p, "tty"),
       network: str(p, "network"), labels: list(p, "label"), interactive: bool(p, "interactive"), rm: bool(p, "rm"),
       ...securityFlags(p),
-      init: bool(p, "init"),
-      detach: bool(p, "detach")
-        ? { init: bool(p, "init"), stopSignal: str(p, "stop-signal"), stopTimeout: str(p, "stop-timeout"), logOpts: list(p, "log-opt") }
-        : undefined,
+      init: bool(p, "init"), stopSignal: str(p, "stop-signal"), stopTimeout: str(p, "stop-timeout"),
+      detach: bool(p, "detach") ? { logOpts: list(p, "log-opt") } : undefined,
     });
   },
 });

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { LineJoiner, parseSince, type LogLine } from "./logs.ts";
 import { matches, parseFilters, type PsRow } from "./ps.ts";
-import { parseLogOpts, parseStopTimeout } from "./run-detached.ts";
+import { parseLogOpts } from "./run-detached.ts";
+import { stopSettings, type RunOptions } from "./run-rootfs.ts";
 
 describe("logs", () => {
   test("CRI records are joined into lines: P continues, F ends", () => {
@@ -50,9 +51,11 @@ describe("run -d options", () => {
     expect(() => parseLogOpts(["max-file=10"])).toThrow("1 to 9");
     expect(() => parseLogOpts(["mode=non-blocking"])).toThrow("known options");
   });
-  test("--stop-timeout", () => {
-    expect(parseStopTimeout("5", "--stop-timeout")).toBe(5);
-    expect(parseStopTimeout(undefined, "--stop-timeout")).toBeUndefined();
-    expect(() => parseStopTimeout("-1", "--stop-timeout")).toThrow("seconds");
+  test("--stop-signal and --stop-timeout", () => {
+    const o = (x: Partial<RunOptions>) => x as RunOptions;
+    expect(stopSettings(o({ stopSignal: "USR1", stopTimeout: "5" }))).toEqual({ stop_signal: "USR1", stop_timeout: 5 });
+    expect(stopSettings(o({}))).toEqual({});
+    expect(() => stopSettings(o({ stopTimeout: "-1" }))).toThrow("seconds");
+    expect(() => stopSettings(o({ stopSignal: "SIGNOPE" }))).toThrow("signal");
   });
 });

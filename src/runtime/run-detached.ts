@@ -4,14 +4,14 @@ import type { Context } from "../cli/context.ts";
 import { PelagosError, Undo, UsageError } from "../errors.ts";
 import { withLock } from "./lock.ts";
 import { nameLockId } from "./name-lock.ts";
-import { parseSignal } from "./oci/kill.ts";
 import { containerDir } from "../state/paths.ts";
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, launchDetached } from "./detach.ts";
 import { saveConfig } from "./observe.ts";
-import { prepareRun, validateName, type RunOptions } from "./run-rootfs.ts";
+import { prepareRun, stopSettings, validateName, type RunOptions } from "./run-rootfs.ts";
+import type { ContainerState } from "./container-state.ts";
 import { sweep } from "./cleanup.ts";
 
-export type DetachFlags = { init: boolean; stopSignal?: string; stopTimeout?: string; logOpts: string[] };
+export type DetachFlags = { logOpts: string[] };
 
 export function parseLogOpts(opts: string[]): { maxBytes: number; maxFiles: number } {
   let maxBytes = DEFAULT_LOG_MAX_BYTES, maxFiles = DEFAULT_LOG_MAX_FILES;
@@ -30,22 +30,15 @@ export function parseLogOpts(opts: string[]): { maxBytes: number; maxFiles: numb
   return { maxBytes, maxFiles };
 }
 
-export function parseStopTimeout(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) > 86400) throw new UsageError(`Invalid ${flag} "${v}": expected seconds (0 to 86400)`);
-  return Number(v);
-}
-
 export async function runDetached(ctx: Context, o: RunOptions, d: DetachFlags): Promise<number> {
-  if (d.stopSignal !== undefined) parseSignal(d.stopSignal);
-  const stopTimeout = parseStopTimeout(d.stopTimeout, "--stop-timeout");
+  const stop = stopSettings(o);
   const logs = parseLogOpts(d.logOpts);
   await sweep(ctx);
   for (let attempt = 0; ; attempt++) {
     const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomBytes(4).toString("hex")}`;
     try {
       // the name's lock is held from the claim to the hand-over: `cleanup` never judges a start in progress
-      return await withLock(ctx.root, nameLockId(name), () => startNamed(ctx, o, d, name, { stopTimeout, logs }));
+      return await withLock(ctx.root, nameLockId(name), () => startNamed(ctx, o, name, { stop, logs }));
     } catch (e) {
       if (o.name === undefined && attempt < 5 && e instanceof PelagosError && e.code === "E_NAME_IN_USE") continue;
       throw e;
@@ -53,12 +46,12 @@ export async function runDetached(ctx: Context, o: RunOptions, d: DetachFlags): 
   }
 }
 
-async function startNamed(ctx: Context, o: RunOptions, d: DetachFlags, name: string, p: { stopTimeout?: number; logs: { maxBytes: number; maxFiles: number } }): Promise<number> {
+async function startNamed(ctx: Context, o: RunOptions, name: string, p: { stop: Partial<ContainerState>; logs: { maxBytes: number; maxFiles: number } }): Promise<number> {
   const dir = containerDir(ctx.root, name);
   const undo = new Undo();
   try {
     const { state, spec, config, overlay } = await prepareRun(ctx, o, name, undo, {
-      detached: true, init: d.init, interactive: o.interactive, stop_signal: d.stopSignal, stop_timeout: p.stopTimeout,
+      ...p.stop, detached: true, init: o.init, interactive: o.interactive,
       log_max_bytes: p.logs.maxBytes, log_max_files: p.logs.maxFiles, stdout_log: `${dir}/stdout.log`, stderr_log: `${dir}/stderr.log`,
     }, true);
     // nobody's window to copy: docker's default size

@@ -19,6 +19,7 @@ import type { OciConfig } from "../oci/runtime/config.ts";
 import { prepareImage, releaseImage } from "./run-image.ts";
 import { usernsInit } from "./security-options.ts";
 import { startInit } from "./start-init.ts";
+import { parseSignal } from "./oci/kill.ts";
 import { isStaleClaim, saveConfig } from "./observe.ts";
 import { lockSync, nameLockId } from "./name-lock.ts";
 
@@ -31,6 +32,9 @@ export type RunOptions = RunFlags & {
   pull?: "always" | "missing" | "never";
   platform?: string;
   init?: boolean;
+  /** for `stop` (both foreground and detached): --stop-signal, --stop-timeout */
+  stopSignal?: string;
+  stopTimeout?: string;
   detach?: DetachFlags;
 };
 
@@ -80,6 +84,14 @@ function readContainerStateSafe(ctx: Context, name: string): ContainerState | un
   }
 }
 
+/** --stop-signal / --stop-timeout, validated, as record fields. */
+export function stopSettings(o: RunOptions): Partial<ContainerState> {
+  if (o.stopSignal !== undefined) parseSignal(o.stopSignal);
+  const t = o.stopTimeout;
+  if (t !== undefined && (!/^\d+$/.test(t) || Number(t) > 86400)) throw new UsageError(`Invalid --stop-timeout "${t}": expected seconds (0 to 86400)`);
+  return { ...(o.stopSignal ? { stop_signal: o.stopSignal } : {}), ...(t !== undefined ? { stop_timeout: Number(t) } : {}) };
+}
+
 export type PreparedRun = {
   dir: string;
   state: ContainerState;
@@ -122,7 +134,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
   const undo = new Undo();
   let prepared: PreparedRun;
   try {
-    prepared = await prepareRun(ctx, o, name, undo);
+    prepared = await prepareRun(ctx, o, name, undo, stopSettings(o));
   } catch (e) {
     await undo.rollback(e);
     throw e;

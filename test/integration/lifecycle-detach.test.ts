@@ -249,9 +249,9 @@ describe("start, restart, attach, --init", () => {
     expect(tty.rows).toBe("24");
   });
 
-  itIf(skip, "a foreground run can be managed too: exec into it, stop it; --init works in the foreground", async () => {
+  itIf(skip, "a foreground run can be managed too: exec into it, stop it with its --stop-signal; --init works in the foreground", async () => {
     const name = uniqueId();
-    const fg = rt.run(["run", "--name", name, "--rootfs", rootfs, "--init", "/probe", "sleep-trap", "SIGTERM", "/dev/null"], { timeoutMs: 20_000 });
+    const fg = rt.run(["run", "--name", name, "--rootfs", rootfs, "--init", "--stop-signal", "SIGUSR1", "/probe", "sleep-trap", "SIGUSR1", "/dev/null"], { timeoutMs: 20_000 });
     expect(await until(async () => (await rt.run(["ps", "-q"])).stdout.includes(name))).toBe(true);
     const e = await rt.run(["exec", name, "ps", "-o", "pid,args"]);
     expect(e.stdout, explain(e)).toMatch(/^\s*2 \/probe sleep-trap/m);
