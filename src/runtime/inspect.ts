@@ -4,6 +4,7 @@ import * as sys from "../../ffi/sys.ts";
 import { PelagosError, UsageError } from "../errors.ts";
 import { containerDir } from "../state/paths.ts";
 import { parseSince, printLogs } from "./logs.ts";
+import { stderr } from "../log/logger.ts";
 import { configFile, loadState, observe } from "./observe.ts";
 import { readJson } from "../state/store.ts";
 import * as v from "valibot";
@@ -58,17 +59,22 @@ export async function attachOne(root: string, rawName: string, o: { stdin: boole
   if (!s.detached) throw new UsageError(`Container "${name}" is not detached: nothing to attach to`);
   if (!o.fromStart && observe(root, s).status !== "running") throw new PelagosError("E_STATE", `Cannot attach to container "${name}": it is not running`);
   let fifo: number | undefined;
+  let detached = false;
   // a container with a terminal gets our keystrokes as they are typed (^C included)
   const raw = o.stdin && s.interactive === true && process.stdin.isTTY === true && (readJson(configFile(root, name), v.unknown()) as { process?: { terminal?: boolean } } | undefined)?.process?.terminal === true;
   if (o.stdin && s.interactive) {
     if (raw) process.stdin.setRawMode(true);
     fifo = sys.open(`${containerDir(root, name)}/stdin`, sys.O_WRONLY | sys.O_CLOEXEC);
+    const keys = new DetachKeys();
     process.stdin.on("data", (chunk: Buffer) => {
+      // on a terminal, ^P ^Q leaves the container running (docker's detach keys)
+      const { pass, detach } = raw ? keys.feed(chunk) : { pass: chunk, detach: false };
       try {
-        writeSync(fifo!, chunk);
+        if (pass.length) writeSync(fifo!, pass);
       } catch {
         /* the container is gone */
       }
+      if (detach) detached = true;
     });
     process.stdin.resume();
   }
@@ -76,6 +82,7 @@ export async function attachOne(root: string, rawName: string, o: { stdin: boole
     // start -a: everything this run wrote (it may have finished already); attach: from now on
     const from = o.fromStart ? { since: parseSince(s.started_at) } : { tail: 0 };
     await printLogs(containerDir(root, name), { follow: true, ...from, timestamps: false }, () => {
+      if (detached) return false;
       const cur = observe(root, loadState(root, name));
       return cur.initAlive || cur.ownerAlive;
     });
@@ -86,5 +93,27 @@ export async function attachOne(root: string, rawName: string, o: { stdin: boole
       sys.close(fifo);
     }
   }
+  if (detached) {
+    stderr(`\r\nDetached from ${name}\r\n`);
+    return 0;
+  }
   return waitExit(root, name);
+}
+
+/** ^P then ^Q, possibly split across reads; a lone ^P not followed by ^Q is passed on. */
+export class DetachKeys {
+  #held = false;
+  feed(chunk: Uint8Array): { pass: Uint8Array; detach: boolean } {
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (this.#held) {
+        this.#held = false;
+        if (b === 0x11) return { pass: Uint8Array.from(out), detach: true };
+        out.push(0x10);
+      }
+      if (b === 0x10) this.#held = true;
+      else out.push(b);
+    }
+    return { pass: Uint8Array.from(out), detach: false };
+  }
 }

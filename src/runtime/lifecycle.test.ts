@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { LineJoiner, parseSince, type LogLine } from "./logs.ts";
 import { matches, parseFilters, type PsRow } from "./ps.ts";
 import { parseLogOpts } from "./run-detached.ts";
+import { DetachKeys } from "./inspect.ts";
 import { stopSettings, type RunOptions } from "./run-rootfs.ts";
 
 describe("logs", () => {
@@ -57,5 +58,15 @@ describe("run -d options", () => {
     expect(stopSettings(o({}))).toEqual({});
     expect(() => stopSettings(o({ stopTimeout: "-1" }))).toThrow("seconds");
     expect(() => stopSettings(o({ stopSignal: "SIGNOPE" }))).toThrow("signal");
+  });
+});
+
+describe("attach detach keys", () => {
+  test("^P ^Q detaches, also split across reads; a lone ^P is passed on", () => {
+    const k = new DetachKeys();
+    expect(k.feed(Uint8Array.from([0x61, 0x10]))).toEqual({ pass: Uint8Array.from([0x61]), detach: false });
+    expect(k.feed(Uint8Array.from([0x11, 0x62]))).toEqual({ pass: Uint8Array.from([]), detach: true });
+    const j = new DetachKeys();
+    expect(j.feed(Uint8Array.from([0x10, 0x61]))).toEqual({ pass: Uint8Array.from([0x10, 0x61]), detach: false });
   });
 });

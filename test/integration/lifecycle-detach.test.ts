@@ -249,6 +249,18 @@ describe("start, restart, attach, --init", () => {
     expect(tty.rows).toBe("24");
   });
 
+  itIf(skip ?? (Bun.which("script") ? null : "needs script(1) for a terminal"), "attach on a terminal: ^P ^Q detaches and leaves the container running", async () => {
+    const name = uniqueId();
+    expect((await runD(["sh"], ["--name", name, "-i", "-t"])).code).toBe(0);
+    const cmd = `(printf 'echo hi-$((2+3))\\n'; sleep 0.5; printf '\\020\\021'; sleep 2) | script -qec '${rt.bin} --root ${rt.root} attach ${name}' /dev/null`;
+    const p = Bun.spawn(["sh", "-c", cmd], { stdout: "pipe", stderr: "pipe" });
+    const out = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    expect(out).toContain("hi-5");
+    expect(out).toContain(`Detached from ${name}`);
+    expect(JSON.parse((await rt.run(["ps", "--format", "json"])).stdout).some((r: { name: string }) => r.name === name)).toBe(true);
+  });
+
   itIf(skip, "a foreground run can be managed too: exec into it, stop it with its --stop-signal; --init works in the foreground", async () => {
     const name = uniqueId();
     const fg = rt.run(["run", "--name", name, "--rootfs", rootfs, "--init", "--stop-signal", "SIGUSR1", "/probe", "sleep-trap", "SIGUSR1", "/dev/null"], { timeoutMs: 20_000 });
