@@ -7,6 +7,7 @@ import { bool, list, str, type Parsed } from "./argv.ts";
 import type { Context } from "./context.ts";
 import { UsageError } from "../errors.ts";
 import { bundleArgs, oneId, preserveFds } from "./oci.ts";
+import { resourceArgs, resourceFlags } from "./cgroup-flags.ts";
 
 export default defineCommand({
   meta: { name: "run", description: "Run a command in a new container (docker-style with --rootfs, or an OCI bundle with --bundle)" },
@@ -30,6 +31,8 @@ export default defineCommand({
     tty: { type: "boolean", alias: "t", description: "Give the container a terminal" },
     network: { type: "string", description: "none, loopback (default) or host" },
     label: { type: "string", alias: "l", multiple: true, description: "Set a label KEY=VALUE" },
+    ...resourceArgs,
+    "cgroup-parent": { type: "string", description: "Parent cgroup of the container's cgroup (default pelagos)" },
   },
   async run(p: Parsed, ctx: Context) {
     if (str(p, "bundle") !== undefined) {
@@ -52,6 +55,7 @@ export default defineCommand({
       env: list(p, "env"), envFiles: list(p, "env-file"), workdir: str(p, "workdir"), user: str(p, "user"),
       volumes: list(p, "volume"), tmpfs: list(p, "tmpfs"), readOnly: bool(p, "read-only"), tty: bool(p, "tty"),
       network: str(p, "network"), labels: list(p, "label"), interactive: bool(p, "interactive"), rm: bool(p, "rm"),
+      resources: resourceFlags(p), cgroupParent: str(p, "cgroup-parent"),
     });
   },
 });

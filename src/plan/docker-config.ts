@@ -4,6 +4,7 @@
  * later step. Pure.
  */
 import type { OciCapabilities, OciConfig, OciMount, OciNamespace } from "../oci/runtime/config.ts";
+import type { LinuxResources } from "../cgroups/resources.ts";
 
 export const DOCKER_CAPS: NonNullable<OciCapabilities["bounding"]> = [
   "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
@@ -40,7 +41,14 @@ export type RunSpec = {
   volumes: { source: string; destination: string; options: string[] }[];
   tmpfs: { destination: string; options: string[] }[];
   labels: Record<string, string>;
+  /** limits from the docker flags (device rules are added here) */
+  resources?: LinuxResources;
+  /** absolute: from --cgroup-parent and the name */
+  cgroupsPath?: string;
 };
+
+/** docker: no device but the defaults (cgroup-setup.ts appends the allow-list after this rule). */
+const DENY_ALL_DEVICES = [{ allow: false, access: "rwm" }];
 
 export function buildRunConfig(s: RunSpec): OciConfig {
   const user: OciMount[] = [
@@ -64,7 +72,11 @@ export function buildRunConfig(s: RunSpec): OciConfig {
     hostname: s.hostname,
     mounts: [...DOCKER_MOUNTS, ...user],
     annotations: Object.fromEntries(Object.entries(s.labels).map(([k, v]) => [`label.${k}`, v])),
-    linux: { namespaces, maskedPaths: DOCKER_MASKED, readonlyPaths: DOCKER_READONLY },
+    linux: {
+      namespaces, maskedPaths: DOCKER_MASKED, readonlyPaths: DOCKER_READONLY,
+      resources: { ...s.resources, devices: DENY_ALL_DEVICES } as NonNullable<OciConfig["linux"]>["resources"],
+      ...(s.cgroupsPath ? { cgroupsPath: s.cgroupsPath } : {}),
+    },
   };
 }
 

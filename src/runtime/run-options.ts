@@ -8,6 +8,8 @@ import { readFileInRoot } from "../../ffi/sys.ts";
 import { UsageError } from "../errors.ts";
 import type { RunSpec } from "../plan/docker-config.ts";
 import { DEFAULT_PATH } from "../plan/process.ts";
+import type { DockerResourceFlags } from "../cgroups/docker-flags.ts";
+import { runCgroup } from "./run-cgroup.ts";
 
 export type RunFlags = {
   rootfs: string;
@@ -24,6 +26,9 @@ export type RunFlags = {
   tty: boolean;
   network?: string;
   labels: string[];
+  /** docker resource flags (--memory, --cpus, ...) */
+  resources?: DockerResourceFlags;
+  cgroupParent?: string;
 };
 
 const ENV_KEY = /^[^=\0]+$/;
@@ -192,5 +197,6 @@ export function buildRunSpec(f: RunFlags, name: string, hostEnv: Record<string, 
     volumes: f.volumes.map(parseVolume),
     tmpfs: f.tmpfs.map(parseTmpfs),
     labels,
+    ...runCgroup(f.resources, f.cgroupParent, name),
   };
 }

@@ -14,6 +14,7 @@ import { readContainerState, writeContainerState, type ContainerState } from "./
 import { SignalForwarder, waitForeground } from "./foreground.ts";
 import { buildRunSpec, type RunFlags } from "./run-options.ts";
 import { startInit } from "./start-init.ts";
+import { createContainerCgroup, finishForegroundCgroup } from "./cgroup-setup.ts";
 
 export type RunOptions = RunFlags & { interactive: boolean; rm: boolean };
 
@@ -65,13 +66,17 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     name, rootfs: spec.rootfs, status: "created", pid: 0, watcher_pid: process.pid,
     watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
     command: spec.args, hostname: spec.hostname, labels: spec.labels, rm: o.rm,
+    ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
   };
+  let cgroup: Awaited<ReturnType<typeof createContainerCgroup>> | undefined;
   try {
+    cgroup = await createContainerCgroup(name, config, undo);
+    state.cgroup = cgroup.state();
     writeContainerState(ctx.root, state);
     if (!o.interactive) devnull = sys.open("/dev/null", sys.O_RDONLY);
     const init = await startInit({
       config, rootfs: spec.rootfs, mode: "run", ownTerminal: true,
-      stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log,
+      stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log, cgroup,
       hookState: (pid, status) => ({ ociVersion: "1.2.0", id: name, status, pid, bundle: dir }),
       onCreated: (pid, startTime) => {
         state.pid = pid;
@@ -80,10 +85,14 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
         writeContainerState(ctx.root, state);
       },
     });
+    cgroup.closeDirfd();
     undo.commit();
     if (devnull !== undefined) sys.close(devnull);
     devnull = undefined;
     const code = await waitForeground(init, { interactive: o.interactive, signals });
+    const oom = await finishForegroundCgroup(cgroup, ctx.log);
+    delete state.cgroup;
+    if (oom) state.oom_killed = true;
     if (o.rm) rmSync(dir, { recursive: true, force: true });
     else {
       try {
@@ -95,6 +104,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     }
     return code;
   } catch (e) {
+    cgroup?.closeDirfd();
     signals.dispose();
     if (devnull !== undefined) sys.close(devnull);
     await undo.rollback(e);

@@ -16,6 +16,7 @@ import { copyWindowSize } from "./console.ts";
 import { hostFacts } from "./host-facts.ts";
 import { compileSeccompFor } from "./seccomp.ts";
 import { writeIdMaps } from "./userns.ts";
+import type { CgroupPlacement } from "./cgroup-setup.ts";
 
 export type InitOptions = {
   config: OciConfig;
@@ -32,6 +33,8 @@ export type InitOptions = {
   hookState: (pid: number, status: string) => object;
   /** called when the init reached "created" (write state, pid file) */
   onCreated: (pid: number, startTime: number) => void | Promise<void>;
+  /** the container's cgroup (cgroup-setup.ts): cloned into, and joined on v1 before any setup runs */
+  cgroup?: CgroupPlacement;
   log?: { warn: (m: string) => void; debug: (m: string) => void };
 };
 
@@ -66,12 +69,18 @@ export async function startInit(o: InitOptions): Promise<Init> {
     } else throw new PelagosError("E_USAGE", "process.terminal is set: use --console-socket", { exitCode: 1 });
     consoleFd = 5;
   }
+  let cgroupFd: number | undefined;
+  if (o.cgroup?.dirfd !== undefined) {
+    cgroupFd = 5 + extraFds.length;
+    extraFds.push(o.cgroup.dirfd);
+  }
   const firstPreservedFd = 5 + extraFds.length;
   for (let i = 0; i < o.preserveFds; i++) extraFds.push(3 + i);
   const seccomp = compileSeccompFor(cfg, host, o.log);
   const launch = planLaunch({
     config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd,
     preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host,
+    cgroup: o.cgroup ? { fd: cgroupFd, joinV1: o.cgroup.procs.length > 0 } : undefined,
   });
   let startTime = 0;
   let master: number | undefined;
@@ -81,7 +90,8 @@ export async function startInit(o: InitOptions): Promise<Init> {
       stdio: o.stdio,
       extraFds,
       onReady: async (kind, pid) => {
-        if (kind === Ready.USERNS) writeIdMaps(pid, cfg);
+        if (kind === Ready.CGROUP) o.cgroup!.join(pid, { viaClone: cgroupFd !== undefined });
+        else if (kind === Ready.USERNS) writeIdMaps(pid, cfg);
         else if (kind === Ready.HOOKS) {
           const state = o.hookState(pid, "creating");
           await runHooks("prestart", hooks.prestart, state);
