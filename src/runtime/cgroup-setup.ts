@@ -111,6 +111,31 @@ export async function finishForegroundCgroup(m: CgroupManager, log: { warn: (m: 
   } catch {
     /* unreadable counters: report no OOM */
   }
-  await m.destroy().catch((e) => log.warn((e as Error).message));
+  await destroyCgroup(m).catch((e) => log.warn((e as Error).message));
   return oom;
+}
+
+/** Whether any directory of the cgroup is still there (a foreground pelagos may remove it concurrently). */
+function stillThere(m: CgroupManager): boolean {
+  return [m.dirs.unified, ...Object.values(m.dirs.v1)].some((d) => d !== undefined && existsSync(d));
+}
+
+/** killAll that tolerates the cgroup being removed meanwhile by the container's own pelagos. */
+export async function killCgroup(m: CgroupManager | undefined): Promise<void> {
+  if (!m) return;
+  try {
+    await m.killAll();
+  } catch (e) {
+    if (stillThere(m)) throw e;
+  }
+}
+
+/** destroy() that tolerates a concurrent destroy by the container's own pelagos. */
+export async function destroyCgroup(m: CgroupManager | undefined): Promise<void> {
+  if (!m) return;
+  try {
+    await m.destroy();
+  } catch (e) {
+    if (stillThere(m)) throw e;
+  }
 }

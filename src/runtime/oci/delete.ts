@@ -8,7 +8,7 @@ import { isAlive } from "../../state/identity.ts";
 import { ociDir, validateId } from "../../state/paths.ts";
 import { withLock } from "../lock.ts";
 import { loadRecord, ociStateJson, statusOf } from "../oci-state.ts";
-import { cgroupOf } from "../cgroup-setup.ts";
+import { cgroupOf, destroyCgroup } from "../cgroup-setup.ts";
 import { killContainer } from "./kill.ts";
 
 export async function destroy(ctx: Context, rawId: string, o: { force: boolean }): Promise<void> {
@@ -31,7 +31,7 @@ export async function destroy(ctx: Context, rawId: string, o: { force: boolean }
       }
     }
     // The cgroup goes first: if it cannot be removed the record stays, so delete can be retried.
-    await cgroup?.destroy();
+    await destroyCgroup(cgroup);
     rmSync(ociDir(ctx.root, id), { recursive: true, force: true });
     const config = r.config as OciConfig;
     await runHooks("poststop", config.hooks?.poststop, ociStateJson(ctx.root, r, "stopped")).catch((e) =>

@@ -7,7 +7,7 @@ import { StateError, UsageError } from "../../errors.ts";
 import { processStartTime } from "../../state/identity.ts";
 import { validateId } from "../../state/paths.ts";
 import { loadRecord, statusOf, type OciRecord } from "../oci-state.ts";
-import { cgroupOf } from "../cgroup-setup.ts";
+import { cgroupOf, killCgroup } from "../cgroup-setup.ts";
 
 export function parseSignal(s: string): number {
   if (/^\d+$/.test(s)) {
@@ -44,7 +44,7 @@ export async function killOci(ctx: Context, rawId: string, signal: number, o: { 
 export async function killContainer(_ctx: Context, r: OciRecord, signal: number, o: { all: boolean }): Promise<void> {
   const cgroup = o.all ? cgroupOf(r.cgroup) : undefined;
   if (cgroup) {
-    if (signal === 9) await cgroup.killAll();
+    if (signal === 9) await killCgroup(cgroup);
     else {
       // a stopped process only sees the signal once thawed; runc likewise leaves a paused container paused
       for (const pid of cgroup.pids()) sys.tryKill(pid, signal);
