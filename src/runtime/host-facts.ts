@@ -1,6 +1,7 @@
 /** Gathers the HostFacts a plan needs (a few small /proc reads). */
 import { readFileSync } from "node:fs";
 import type { HostFacts } from "../plan/host.ts";
+import { cgroupMountFacts } from "../plan/cgroup-mount.ts";
 
 let cached: HostFacts | undefined;
 
@@ -17,6 +18,7 @@ export function hostFacts(): HostFacts {
     lastCap,
     ownCaps: own,
     cgroups: cgroupLayout(readFileSync("/proc/self/mountinfo", "utf8")),
+    cgroupMounts: cgroupMountFacts(readFileSync("/proc/self/mountinfo", "utf8")),
     pid: process.pid,
   };
   return cached;
