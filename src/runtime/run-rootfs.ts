@@ -14,7 +14,7 @@ import { readContainerState, writeContainerState, type ContainerState } from "./
 import { SignalForwarder, waitForeground } from "./foreground.ts";
 import { buildRunSpec, type RunFlags } from "./run-options.ts";
 import { startInit } from "./start-init.ts";
-import { createContainerCgroup, finishForegroundCgroup } from "./cgroup-setup.ts";
+import { cgroupOf, createContainerCgroup, destroyCgroup, finishForegroundCgroup } from "./cgroup-setup.ts";
 
 export type RunOptions = RunFlags & { interactive: boolean; rm: boolean };
 
@@ -27,7 +27,7 @@ export function validateName(name: string): string {
 }
 
 /** Claims the name: creates its directory exclusively (concurrent runs cannot both get it). */
-function claimName(ctx: Context, name: string): string {
+async function claimName(ctx: Context, name: string): Promise<string> {
   const dir = containerDir(ctx.root, name);
   mkdirSync(`${ctx.root}/containers`, { recursive: true, mode: 0o711 });
   try {
@@ -39,6 +39,7 @@ function claimName(ctx: Context, name: string): string {
   const prev = readContainerStateSafe(ctx, name);
   // a dead foreground run (pelagos was SIGKILLed) leaves a stale claim: take it over
   if (prev && prev.status !== "exited" && !isAlive({ pid: prev.watcher_pid, startTime: prev.watcher_start_time ?? -1 })) {
+    await destroyCgroup(cgroupOf(prev.cgroup));
     rmSync(dir, { recursive: true, force: true });
     return claimName(ctx, name);
   }
@@ -58,7 +59,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
   const spec = buildRunSpec(o, name, process.env);
   const config = buildRunConfig(spec);
   const undo = new Undo();
-  const dir = claimName(ctx, name);
+  const dir = await claimName(ctx, name);
   undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   let devnull: number | undefined;
   const signals = new SignalForwarder();
