@@ -5,7 +5,7 @@
  * checked is what the kernel says: exit statuses, cgroup files, /proc inside.
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { explain, PELAGOS_BIN, type RuntimeRoot, uniqueId } from "../helpers/pelagos.ts";
 import { busyboxRootfs, makeBundle } from "../helpers/rootfs.ts";
 import { itIf } from "../helpers/requires.ts";
@@ -179,6 +179,35 @@ export function cgroupCases(label: string, skip: string | null, rt: RuntimeRoot,
         b2.cleanup();
       }
     }, 120_000);
+
+    itIf(skip, "a failed start leaves no cgroup; cgroupsPath in the systemd form and unenforceable limits are clear errors", async () => {
+      const leftovers = (leaf: string) =>
+        [`/sys/fs/cgroup/pelagos/${leaf}`, ...readdirSync("/sys/fs/cgroup").map((h) => `/sys/fs/cgroup/${h}/pelagos/${leaf}`)].filter((d) => existsSync(d));
+      const name = named();
+      const r = await rt.run(["run", "--name", name, "--memory", "32m", "--rootfs", rootfs, "/no/such/program"]);
+      expect(r.code, explain(r)).toBe(127);
+      expect(leftovers(name)).toEqual([]);
+      const id = uniqueId("pelagos-cg");
+      const b = await makeBundle({ linux: { cgroupsPath: "system.slice:pelagos:x" } });
+      try {
+        const c = await rt.run(["create", "--bundle", b.dir, id]);
+        expect(c.code).toBe(1);
+        expect(c.stderr).toContain('linux.cgroupsPath: cannot use the systemd form "system.slice:pelagos:x"');
+        if (mode() === "hybrid") {
+          b.config.linux!.cgroupsPath = undefined;
+          (b.config.linux as { resources?: object }).resources = { unified: { "memory.high": "1048576" } };
+          b.save();
+          const u = await rt.run(["create", "--bundle", b.dir, id]);
+          expect(u.code).toBe(1);
+          expect(u.stderr).toContain("memory.high");
+        }
+        expect(leftovers(id)).toEqual([]);
+        expect(existsSync(`${rt.root}/${id}`)).toBe(false);
+      } finally {
+        await rt.run(["delete", "--force", id]);
+        b.cleanup();
+      }
+    }, 60_000);
 
     itIf(skip, "a bad limit is refused before anything is created", async () => {
       const r = await rt.run(["run", "--rm", "--cpus", "lots", "--rootfs", rootfs, "true"]);
