@@ -5,12 +5,14 @@
  */
 import type { DockerResourceFlags } from "../cgroups/docker-flags.ts";
 import { UsageError } from "../errors.ts";
-import { list, str, type FlagDef, type Parsed } from "./argv.ts";
+import { bool, list, str, type FlagDef, type Parsed } from "./argv.ts";
 
 export const resourceArgs = {
   memory: { type: "string", alias: "m", description: "Memory limit (e.g. 512m, 1g)" },
   "memory-swap": { type: "string", description: "Memory plus swap limit; -1 for unlimited swap" },
   "memory-reservation": { type: "string", description: "Memory soft limit" },
+  "memory-swappiness": { type: "string", description: "Swappiness of the container's memory (0 to 100)" },
+  "oom-kill-disable": { type: "boolean", description: "Do not OOM-kill the container's processes (cgroup v1 only)" },
   cpus: { type: "string", description: "Number of CPUs (e.g. 1.5)" },
   "cpu-quota": { type: "string", description: "CFS quota in microseconds per period" },
   "cpu-period": { type: "string", description: "CFS period in microseconds" },
@@ -36,6 +38,7 @@ function int(p: Parsed, name: string): number | undefined {
 export function resourceFlags(p: Parsed): DockerResourceFlags | undefined {
   const f: DockerResourceFlags = {
     memory: str(p, "memory"), memorySwap: str(p, "memory-swap"), memoryReservation: str(p, "memory-reservation"),
+    memorySwappiness: int(p, "memory-swappiness"), oomKillDisable: bool(p, "oom-kill-disable") || undefined,
     cpus: str(p, "cpus"), cpuQuota: int(p, "cpu-quota"), cpuPeriod: int(p, "cpu-period"), cpuShares: int(p, "cpu-shares"),
     cpusetCpus: str(p, "cpuset-cpus"), cpusetMems: str(p, "cpuset-mems"), pidsLimit: int(p, "pids-limit"),
     blkioWeight: int(p, "blkio-weight"),
