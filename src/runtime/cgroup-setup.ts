@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as v from "valibot";
 import type { Undo } from "../errors.ts";
 import type { OciConfig } from "../oci/runtime/config.ts";
+import { hostCgroupFs } from "../cgroups/cgroupfs.ts";
 import { CgroupManager, type CgroupState } from "../cgroups/manager.ts";
 import type { LinuxDeviceCgroupRule, LinuxResources } from "../cgroups/resources.ts";
 
@@ -138,4 +139,20 @@ export async function destroyCgroup(m: CgroupManager | undefined): Promise<void>
   } catch (e) {
     if (stillThere(m)) throw e;
   }
+}
+
+/**
+ * For a process started later in a running container (exec): the recorded cgroup with its cgroup2
+ * leaf opened for CLONE_INTO_CGROUP (close it with closeDirfd()); v1 procs are joined as for the init.
+ */
+export function placementFromState(state: v.InferOutput<typeof CgroupStateSchema> | undefined): CgroupManager | undefined {
+  const m = cgroupOf(state);
+  if (m?.dirs.unified !== undefined) m.dirfd = hostCgroupFs.openDir(m.dirs.unified);
+  return m;
+}
+
+/** A stored config with the limits last set by `update` (a run container's `resources`), for a restart. */
+export function withStoredResources(config: OciConfig, resources: unknown): OciConfig {
+  if (resources === undefined) return config;
+  return { ...config, linux: { ...config.linux, resources: resources as NonNullable<OciConfig["linux"]>["resources"] } };
 }
