@@ -56,7 +56,7 @@ if (!args.has("--no-check")) run([`${root}/node_modules/.bin/tsc`, "--noEmit", "
 // 4. The single executable.
 const version = JSON.parse(readFileSync(`${root}/package.json`, "utf8")).version as string;
 run(
-  [process.execPath, "build", "--compile", "--bytecode", "--format=esm", "--minify-syntax", "--minify-whitespace",
+  [process.execPath, "build", "--compile", "--bytecode", "--format=esm", "--splitting", "--minify-syntax", "--minify-whitespace",
    `--define=PELAGOS_VERSION=${JSON.stringify(version)}`, "src/main.ts", "--outfile", "dist/pelagos"],
   "bun build --compile",
 );

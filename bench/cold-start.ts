@@ -16,7 +16,7 @@ import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { cpus } from "node:os";
 import { makeBundle } from "../test/helpers/rootfs.ts";
-import { makeTempDir, removeTempDir, REPO_ROOT, runBaseDir } from "../test/helpers/tmp.ts";
+import { makeTempDir, removeTempDir, REPO_ROOT, runBasePath } from "../test/helpers/tmp.ts";
 import { summarize, type Summary } from "./stats.ts";
 
 const INNER_ENV = "PELAGOS_BENCH_INNER";
@@ -125,20 +125,29 @@ async function main(): Promise<number> {
   const environment = isolateCgroups(opts);
   const runtimes = opts.runtimes.map(resolveRuntime);
   const bundle = await makeBundle({ args: ["/bin/true"], markEnv: false });
+  const baseline: number[] = [];
   try {
     for (let w = 0; w < opts.warmup; w++) for (const rt of runtimes) attempt(rt, bundle.dir, false);
     for (let i = 0; i < opts.iterations; i++) {
       // Rotate the order so that no runtime always runs right after the same other one.
       const live = runtimes.filter((r) => !r.error);
       for (let k = 0; k < live.length; k++) attempt(live[(i + k) % live.length]!, bundle.dir, true);
+      baseline.push(spawnOnly());
     }
   } finally {
     bundle.cleanup();
     for (const rt of runtimes) if (rt.root) removeTempDir(rt.root);
-    removeTempDir(runBaseDir());
+    removeTempDir(runBasePath());
   }
-  report(opts, runtimes, environment);
+  report(opts, runtimes, environment, summarize(baseline));
   return runtimes.every((r) => r.error) ? 1 : 0;
+}
+
+/** The harness's own cost: spawning /bin/true on the host and waiting for it. */
+function spawnOnly(): number {
+  const t0 = performance.now();
+  Bun.spawnSync(["/bin/true"], { stdout: "ignore", stderr: "ignore" });
+  return performance.now() - t0;
 }
 
 /** A runtime that fails once is reported as failed and left out from then on. */
@@ -155,7 +164,7 @@ function attempt(rt: Runtime, bundle: string, keep: boolean): void {
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const roundAll = (s: Summary): Summary => ({ n: s.n, min: round2(s.min), median: round2(s.median), p90: round2(s.p90), mean: round2(s.mean), max: round2(s.max) });
 
-function report(opts: Options, runtimes: Runtime[], environment: string): void {
+function report(opts: Options, runtimes: Runtime[], environment: string, baseline: Summary): void {
   const summaries: Record<string, Summary> = {};
   for (const rt of runtimes) if (!rt.error && rt.samples.length) summaries[rt.name] = summarize(rt.samples);
   const ratio = (a: string, b: string) => (summaries[a] && summaries[b] ? summaries[a]!.median / summaries[b]!.median : null);
@@ -176,6 +185,7 @@ function report(opts: Options, runtimes: Runtime[], environment: string): void {
       summaryMs: summaries[r.name] ? roundAll(summaries[r.name]!) : null,
       samplesMs: r.samples.map(round2),
     })),
+    spawnOnlyMs: roundAll(baseline),
     ratiosOfMedians: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, v === null ? null : Math.round(v * 1000) / 1000])),
   };
   if (opts.json) return void console.log(JSON.stringify(out, null, 2));
@@ -191,6 +201,7 @@ function report(opts: Options, runtimes: Runtime[], environment: string): void {
     if (s) console.log(`${r.name.padEnd(9)} ${f(s.median)} ${f(s.p90)} ${f(s.min)} ${f(s.max)}  ${r.version}`);
     else console.log(`${r.name.padEnd(9)} ${r.error ?? "no samples"}`);
   }
+  console.log(`${"(spawn)".padEnd(9)} ${f(baseline.median)} ${f(baseline.p90)} ${f(baseline.min)} ${f(baseline.max)}  host /bin/true, the harness's own cost`);
   console.log("");
   for (const [k, v] of Object.entries(ratios)) console.log(`${k.padEnd(13)} ${v === null ? "n/a" : `${v.toFixed(2)}x`} (medians)`);
 }

@@ -2,7 +2,6 @@
  * Entry point: global flags → context → command → exit status. The only
  * place that reports an error to the user and the only process.exit.
  */
-import { renderUsage } from "citty";
 import type { CommandDef } from "citty";
 import { PelagosError } from "./errors.ts";
 import { SysError } from "../ffi/errno.ts";
@@ -13,6 +12,7 @@ import { root as rootCommand } from "./cli/index.ts";
 import { createLogger, logError } from "./log/logger.ts";
 
 import { VERSION } from "./version.ts";
+import { mark } from "./log/timing.ts";
 
 const GLOBAL_FLAGS = new Set(["--root", "--log", "--log-format", "--debug", "--systemd-cgroup"]);
 
@@ -31,6 +31,7 @@ function splitGlobals(argv: string[]): { globals: string[]; rest: string[] } {
 }
 
 async function usage(cmd: Command, parent?: Command): Promise<string> {
+  const { renderUsage } = await import("citty"); // only for --help: keeps it off every start
   return renderUsage(cmd as unknown as CommandDef, parent as unknown as CommandDef);
 }
 
@@ -76,7 +77,8 @@ async function main(argv: string[]): Promise<number> {
     args = args.slice(1);
   }
   // --help and --version (only before a trailing command's program arguments)
-  const own = cmd.trailing ? args.slice(0, firstPositional(args, cmd)) : args;
+  const maybeHelp = args.includes("--help") || args.includes("-h") || args.includes("--version") || args.includes("-v");
+  const own = cmd.trailing && maybeHelp ? args.slice(0, firstPositional(args, cmd)) : args;
   const hAlias = Object.values(cmd.args ?? {}).some((d) => d.alias === "h" || (Array.isArray(d.alias) && d.alias.includes("h")));
   const wantsHelp = own.includes("--help") || (!hAlias && own.includes("-h"));
   if (wantsHelp || (!cmd.run && args.length === 0)) {
@@ -92,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
     return 125;
   }
   try {
+    mark(`command ${cmd.meta.name} loaded`);
     if (cmd.oci) ctx.failureExit = 1;
     const parsed = parseFlags(args, cmd.args ?? {}, { stopAtPositional: cmd.trailing });
     return (await cmd.run(parsed, ctx)) ?? 0;
@@ -131,5 +134,7 @@ function reportError(e: unknown, ctx: Context): number {
   return ctx.failureExit;
 }
 
+mark("main");
 const code = await main(process.argv.slice(2));
+mark("exit");
 process.exit(code);

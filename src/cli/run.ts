@@ -10,13 +10,16 @@ import { bundleArgs, oneId, preserveFds } from "./oci.ts";
 import { resourceArgs, resourceFlags } from "./cgroup-flags.ts";
 
 export default defineCommand({
-  meta: { name: "run", description: "Run a command in a new container (docker-style with --rootfs, or an OCI bundle with --bundle)" },
+  meta: { name: "run", description: "Run a command in a new container: pelagos run [OPTIONS] IMAGE|--rootfs DIR [CMD...], or an OCI bundle with --bundle DIR ID" },
   trailing: true,
   args: {
     ...bundleArgs,
     detach: { type: "boolean", alias: "d", description: "Run in the background (OCI bundles)" },
     keep: { type: "boolean", description: "Keep the OCI container's state after it exits" },
-    rootfs: { type: "string", description: "Directory to use as the container's root filesystem" },
+    rootfs: { type: "string", description: "Directory to use as the container's root filesystem (instead of an image)" },
+    pull: { type: "string", description: "Pull the image: always, missing (default) or never" },
+    platform: { type: "string", description: "Image platform os/arch[/variant] (default: this host's)" },
+    entrypoint: { type: "string", description: "Replace the image's entrypoint" },
     name: { type: "string", description: "Container name" },
     hostname: { type: "string", alias: "h", description: "Container hostname (default: the name)" },
     env: { type: "string", alias: "e", multiple: true, description: "Set an environment variable (KEY=VALUE, or KEY to copy it)" },
@@ -44,14 +47,16 @@ export default defineCommand({
       });
     }
     const rootfs = str(p, "rootfs");
-    if (rootfs === undefined) {
-      if (p.positionals.length > 0) throw new UsageError(`Running images is not supported yet: use --rootfs DIR (or --bundle DIR for an OCI bundle)`);
-      throw new UsageError(`"pelagos run" needs --rootfs DIR (or --bundle DIR ID)`);
-    }
+    const positionals = [...p.positionals];
+    const image = rootfs === undefined ? positionals.shift() : undefined;
+    if (rootfs === undefined && image === undefined) throw new UsageError(`"pelagos run" needs an image, or --rootfs DIR (or --bundle DIR ID)`);
+    const pull = str(p, "pull") ?? "missing";
+    if (!["always", "missing", "never"].includes(pull)) throw new UsageError(`Invalid --pull "${pull}": expected always, missing or never`);
     if (bool(p, "detach")) throw new UsageError("Detached containers (-d) are not supported yet for --rootfs");
     const { runRootfs } = await import("../runtime/run-rootfs.ts");
     return runRootfs(ctx, {
-      rootfs, command: p.positionals, name: str(p, "name"), hostname: str(p, "hostname"),
+      rootfs: rootfs ?? "", image, entrypoint: str(p, "entrypoint"), pull: pull as "missing", platform: str(p, "platform"),
+      command: positionals, name: str(p, "name"), hostname: str(p, "hostname"),
       env: list(p, "env"), envFiles: list(p, "env-file"), workdir: str(p, "workdir"), user: str(p, "user"),
       volumes: list(p, "volume"), tmpfs: list(p, "tmpfs"), readOnly: bool(p, "read-only"), tty: bool(p, "tty"),
       network: str(p, "network"), labels: list(p, "label"), interactive: bool(p, "interactive"), rm: bool(p, "rm"),

@@ -55,6 +55,8 @@ export type LaunchRequest = {
   preserveFds: number;
   firstPreservedFd: number;
   seccomp?: { filter: Uint8Array; flags: number };
+  /** an image: its layers (bottom → top) as an overlay at `rootfs`, writes going to `upper` */
+  overlay?: { lower: string[]; upper: string; work: string };
   /** run prestart/createRuntime/createContainer hooks at the pre-pivot sync point */
   runtimeHooks: boolean;
   host: HostFacts;
@@ -139,6 +141,7 @@ export function planLaunch(req: LaunchRequest): Launch {
     const prop = config.linux?.rootfsPropagation ?? "";
     b.step(`make "/" ${prop.includes("slave") || prop.includes("shared") ? "rslave" : "rprivate"}`);
     e.sys("mount", [0, b.str("/"), 0, K.MS_REC | (prop.includes("slave") || prop.includes("shared") ? K.MS_SLAVE : K.MS_PRIVATE), 0]);
+    if (req.overlay) planOverlay(e, req.overlay, req.rootfs, req.host);
     b.step(`bind the root filesystem ${req.rootfs}`);
     e.sys("mount", [b.str(req.rootfs), b.str(req.rootfs), 0, K.MS_BIND | K.MS_REC, 0]);
     root = b.slot();
@@ -229,16 +232,17 @@ export function planLaunch(req: LaunchRequest): Launch {
       ];
       e.sys("mount", [0, b.str("/"), 0, (prop.startsWith("r") ? K.MS_REC : 0) | flag, 0]);
     }
+    // sysctls first: /proc/sys is usually among the read-only paths
+    planSysctls(e, config);
     planMasked(e, config.linux?.maskedPaths ?? []);
     planReadonly(e, config.linux?.readonlyPaths ?? []);
-  } else if (config.root) {
-    b.step(`chroot into ${req.rootfs}`);
-    e.sys("chroot", [b.str(req.rootfs)]);
-    e.sys("chdir", [b.str("/")]);
-  }
-  for (const [key, value] of Object.entries(config.linux?.sysctl ?? {})) {
-    b.step(`set sysctl ${key}`);
-    e.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+  } else {
+    if (config.root) {
+      b.step(`chroot into ${req.rootfs}`);
+      e.sys("chroot", [b.str(req.rootfs)]);
+      e.sys("chdir", [b.str("/")]);
+    }
+    planSysctls(e, config);
   }
   if (hasMountNs && config.root?.readonly) {
     b.step("make the root filesystem read-only");
@@ -301,6 +305,40 @@ export function planLaunch(req: LaunchRequest): Launch {
   }
   planExec(e, proc.args[0]!, proc.args, proc.env ?? [], execCandidates(proc.args[0]!, proc.env ?? []));
   return { mode: req.mode, plan: b.finish(), steps: b.steps, readies, cloneFlags: ns.clone };
+}
+
+/**
+ * The image's layers as an overlay, mounted in the container's own mount
+ * namespace (it goes away with the container). Kernels from 6.8 take one
+ * "lowerdir+" per layer (no limit on the number of layers); older ones get
+ * mount(2) with one page of options.
+ */
+function planOverlay(e: Emitter, o: NonNullable<LaunchRequest["overlay"]>, target: string, host: HostFacts): void {
+  const b = e.b;
+  b.step(`mount the image's ${o.lower.length} layers at ${target}`);
+  const [ma = 0, mi = 0] = host.kernel ?? [0, 0];
+  if (ma > 6 || (ma === 6 && mi >= 8)) {
+    const data: [string, string][] = [...o.lower].reverse().map((l) => ["lowerdir+", l] as [string, string]);
+    data.push(["upperdir", o.upper], ["workdir", o.work]);
+    const m = e.newFs("overlay", "overlay", data, 0);
+    const t = b.slot();
+    e.sys("openat", [K.AT_FDCWD, b.str(target), K.O_PATH | K.O_DIRECTORY | K.O_CLOEXEC, 0], { slot: t });
+    e.moveMount(m, t);
+    e.close(m);
+    e.close(t);
+    return;
+  }
+  const opts = `lowerdir=${[...o.lower].reverse().join(":")},upperdir=${o.upper},workdir=${o.work}`;
+  if (opts.length >= 4096)
+    throw new ConfigError("image", `${o.lower.length} layers need a kernel with overlay "lowerdir+" (6.8 or later)`);
+  e.sys("mount", [b.str("overlay"), b.str(target), b.str("overlay"), 0, b.str(opts)]);
+}
+
+function planSysctls(e: Emitter, config: OciConfig): void {
+  for (const [key, value] of Object.entries(config.linux?.sysctl ?? {})) {
+    e.b.step(`set sysctl ${key}`);
+    e.writeFile(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+  }
 }
 
 function planSeccomp(e: Emitter, s: { filter: Uint8Array; flags: number }): void {

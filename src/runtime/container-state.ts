@@ -29,6 +29,8 @@ export const ContainerStateSchema = v.strictObject({
   /** linux.resources as last set (run flags, then `pelagos update`) */
   resources: v.optional(v.unknown()),
   oom_killed: v.optional(v.boolean()),
+  /** the image reference, for containers run from an image; its writable layer is under the data dir */
+  image: v.optional(v.string()),
 });
 export type ContainerState = v.InferOutput<typeof ContainerStateSchema>;
 

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { HostFacts } from "../plan/host.ts";
 import { cgroupMountFacts } from "../plan/cgroup-mount.ts";
+import { kernelVersion } from "./seccomp.ts";
 
 let cached: HostFacts | undefined;
 
@@ -20,6 +21,7 @@ export function hostFacts(): HostFacts {
     cgroups: cgroupLayout(readFileSync("/proc/self/mountinfo", "utf8")),
     cgroupMounts: cgroupMountFacts(readFileSync("/proc/self/mountinfo", "utf8")),
     pid: process.pid,
+    kernel: kernelVersion(),
   };
   return cached;
 }

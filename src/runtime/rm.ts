@@ -3,11 +3,13 @@ import { rmSync } from "node:fs";
 import * as sys from "../../ffi/sys.ts";
 import type { Context } from "../cli/context.ts";
 import { PelagosError } from "../errors.ts";
+import { stderr } from "../log/logger.ts";
 import { isAlive, processStartTime } from "../state/identity.ts";
 import { containerDir } from "../state/paths.ts";
 import { readContainerState } from "./container-state.ts";
 import { validateName } from "./run-rootfs.ts";
 import { cgroupOf, destroyCgroup, killCgroup } from "./cgroup-setup.ts";
+import { releaseImage } from "./run-image.ts";
 
 export async function removeContainers(ctx: Context, names: string[], o: { force: boolean }): Promise<number> {
   let failed = 0;
@@ -17,7 +19,7 @@ export async function removeContainers(ctx: Context, names: string[], o: { force
       console.log(raw);
     } catch (e) {
       failed++;
-      process.stderr.write(`pelagos: error: ${(e as Error).message}\n`);
+      stderr(`pelagos: error: ${(e as Error).message}\n`);
     }
   }
   return failed ? 1 : 0;
@@ -45,4 +47,5 @@ async function removeOne(ctx: Context, name: string, o: { force: boolean }): Pro
   }
   await destroyCgroup(cgroupOf(s.cgroup));
   rmSync(containerDir(ctx.root, name), { recursive: true, force: true });
+  if (s.image) await releaseImage(name);
 }

@@ -89,8 +89,11 @@ function parseGroup(text: string | undefined): { name: string; gid: number; memb
 
 const MAX_ID = 4294967294; // 2^32-1 is the kernel's "no id" and never valid
 
-export function resolveUser(spec: string | undefined, rootfs: string): { uid: number; gid: number; additionalGids: number[]; home: string } {
-  const passwd = parsePasswd(readFileInRoot(rootfs, "etc/passwd"));
+/** Reads a file of the container's root filesystem (path relative to its root). */
+export type RootReader = (rel: string) => string | undefined;
+
+export function resolveUser(spec: string | undefined, rootfs: string, read: RootReader = (rel) => readFileInRoot(rootfs, rel)): { uid: number; gid: number; additionalGids: number[]; home: string } {
+  const passwd = parsePasswd(read("etc/passwd"));
   if (!spec) {
     const root = passwd.find((p) => p.uid === 0);
     return { uid: 0, gid: 0, additionalGids: [], home: root?.home || "/root" };
@@ -108,7 +111,7 @@ export function resolveUser(spec: string | undefined, rootfs: string): { uid: nu
     if (!entry) throw new UsageError(`Cannot find user "${u}" in the container's /etc/passwd`);
     uid = entry.uid;
   }
-  const groups = parseGroup(readFileInRoot(rootfs, "etc/group"));
+  const groups = parseGroup(read("etc/group"));
   let gid = entry?.gid ?? 0;
   if (g !== undefined) {
     if (/^\d+$/.test(g)) {
@@ -154,7 +157,24 @@ export function parseTmpfs(t: string): RunSpec["tmpfs"][number] {
   return { destination: absolute(dst, "--tmpfs", t), options: ["nosuid", "nodev", "noexec", ...opts] };
 }
 
-export function buildRunSpec(f: RunFlags, name: string, hostEnv: Record<string, string | undefined>): RunSpec {
+/** What an image brings: its config (docker semantics) and a reader for files in its layers. */
+export type ImageDefaults = {
+  config: { Env?: string[] | null; Entrypoint?: string[] | null; Cmd?: string[] | null; WorkingDir?: string; User?: string };
+  read: RootReader;
+  /** --entrypoint: replaces the image's entrypoint and drops its Cmd ("" clears it) */
+  entrypoint?: string;
+};
+
+/** docker: Entrypoint + Cmd; arguments replace Cmd; --entrypoint replaces the entrypoint and drops Cmd. */
+export function imageArgs(command: string[], image: ImageDefaults): string[] {
+  const entry = image.entrypoint !== undefined ? (image.entrypoint === "" ? [] : [image.entrypoint]) : (image.config.Entrypoint ?? []);
+  const cmd = command.length > 0 ? command : image.entrypoint !== undefined ? [] : (image.config.Cmd ?? []);
+  const args = [...entry, ...cmd];
+  if (args.length === 0) throw new UsageError("The image has no command to run: give one after the image name");
+  return args;
+}
+
+export function buildRunSpec(f: RunFlags, name: string, hostEnv: Record<string, string | undefined>, image?: ImageDefaults): RunSpec {
   const rootfsAbs = resolve(f.rootfs);
   let rootfs: string;
   try {
@@ -169,8 +189,14 @@ export function buildRunSpec(f: RunFlags, name: string, hostEnv: Record<string, 
     throw new UsageError(`Invalid --network "${network}": expected none, loopback or host (bridge networking is not supported yet)`);
   const hostname = f.hostname ?? name;
   if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(hostname)) throw new UsageError(`Invalid --hostname "${hostname}"`);
-  const user = resolveUser(f.user, rootfs);
-  const env: string[] = [`HOSTNAME=${hostname}`, `HOME=${user.home}`];
+  const userSpec = f.user ?? (image?.config.User || undefined);
+  const user = resolveUser(userSpec, rootfs, image?.read);
+  const imageEnv = image?.config.Env ?? [];
+  const env: string[] = [
+    ...(imageEnv.some((e) => e.startsWith("HOME=")) ? [] : [`HOME=${user.home}`]),
+    ...imageEnv,
+    `HOSTNAME=${hostname}`,
+  ];
   if (f.tty) env.push("TERM=xterm");
   for (const file of f.envFiles) env.push(...readEnvFile(file, hostEnv));
   for (const e of f.env) {
@@ -183,10 +209,11 @@ export function buildRunSpec(f: RunFlags, name: string, hostEnv: Record<string, 
     if (eq === 0) throw new UsageError(`Invalid --label "${l}"`);
     labels[eq === -1 ? l : l.slice(0, eq)] = eq === -1 ? "" : l.slice(eq + 1);
   }
-  const cwd = f.workdir === undefined ? "/" : absolute(f.workdir, "--workdir", f.workdir);
+  const workdir = f.workdir ?? (image?.config.WorkingDir || undefined);
+  const cwd = workdir === undefined ? "/" : absolute(workdir, f.workdir === undefined ? "the image's WorkingDir" : "--workdir", workdir);
   return {
     rootfs,
-    args: f.command.length ? f.command : ["/bin/sh"],
+    args: image ? imageArgs(f.command, image) : f.command.length ? f.command : ["/bin/sh"],
     env: mergeEnv(env),
     cwd,
     user,

@@ -13,10 +13,20 @@ import { containerDir } from "../state/paths.ts";
 import { readContainerState, writeContainerState, type ContainerState } from "./container-state.ts";
 import { SignalForwarder, waitForeground } from "./foreground.ts";
 import { buildRunSpec, type RunFlags } from "./run-options.ts";
+import type { RunSpec } from "../plan/docker-config.ts";
+import { prepareImage, releaseImage } from "./run-image.ts";
 import { startInit } from "./start-init.ts";
 import { cgroupOf, createContainerCgroup, destroyCgroup, finishForegroundCgroup } from "./cgroup-setup.ts";
 
-export type RunOptions = RunFlags & { interactive: boolean; rm: boolean };
+export type RunOptions = RunFlags & {
+  interactive: boolean;
+  rm: boolean;
+  /** run an image instead of --rootfs */
+  image?: string;
+  entrypoint?: string;
+  pull?: "always" | "missing" | "never";
+  platform?: string;
+};
 
 export function validateName(name: string): string {
   if (!name) throw new UsageError("Invalid --name: it must not be empty");
@@ -56,11 +66,22 @@ function readContainerStateSafe(ctx: Context, name: string): ContainerState | un
 
 export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
   const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomBytes(4).toString("hex")}`;
-  const spec = buildRunSpec(o, name, process.env);
-  const config = buildRunConfig(spec);
   const undo = new Undo();
   const dir = await claimName(ctx, name);
   undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  let spec: RunSpec;
+  let overlay: { lower: string[]; upper: string; work: string } | undefined;
+  try {
+    if (o.image) {
+      const img = await prepareImage(o, name, undo);
+      overlay = img.overlay;
+      spec = buildRunSpec({ ...o, rootfs: img.rootfs }, name, process.env, img.defaults);
+    } else spec = buildRunSpec(o, name, process.env);
+  } catch (e) {
+    await undo.rollback(e);
+    throw e;
+  }
+  const config = buildRunConfig(spec);
   let devnull: number | undefined;
   const signals = new SignalForwarder();
   const state: ContainerState = {
@@ -68,6 +89,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
     command: spec.args, hostname: spec.hostname, labels: spec.labels, rm: o.rm,
     ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
+    ...(o.image ? { image: o.image } : {}),
   };
   let cgroup: Awaited<ReturnType<typeof createContainerCgroup>> | undefined;
   try {
@@ -76,7 +98,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     writeContainerState(ctx.root, state);
     if (!o.interactive) devnull = sys.open("/dev/null", sys.O_RDONLY);
     const init = await startInit({
-      config, rootfs: spec.rootfs, mode: "run", ownTerminal: true,
+      config, rootfs: spec.rootfs, mode: "run", ownTerminal: true, overlay,
       stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log, cgroup,
       hookState: (pid, status) => ({ ociVersion: "1.2.0", id: name, status, pid, bundle: dir }),
       onCreated: (pid, startTime) => {
@@ -94,8 +116,10 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     const oom = await finishForegroundCgroup(cgroup, ctx.log);
     delete state.cgroup;
     if (oom) state.oom_killed = true;
-    if (o.rm) rmSync(dir, { recursive: true, force: true });
-    else {
+    if (o.rm) {
+      rmSync(dir, { recursive: true, force: true });
+      if (o.image) await releaseImage(name);
+    } else {
       try {
         writeContainerState(ctx.root, { ...state, status: "exited", exit_code: code, finished_at: new Date().toISOString() });
       } catch (e) {

@@ -7,7 +7,8 @@ import { release } from "node:os";
 import type { OciConfig } from "../oci/runtime/config.ts";
 import type { HostFacts } from "../plan/host.ts";
 import { ConfigError } from "../errors.ts";
-import { compileSeccomp, parseSeccompProfile } from "../seccomp/index.ts";
+import { compileSeccomp } from "../seccomp/compile.ts";
+import { parseSeccompProfile } from "../seccomp/profile-schema.ts";
 
 export function kernelVersion(): [number, number] {
   const m = /^(\d+)\.(\d+)/.exec(release());

@@ -17,11 +17,13 @@ import { hostFacts } from "./host-facts.ts";
 import { compileSeccompFor } from "./seccomp.ts";
 import { writeIdMaps } from "./userns.ts";
 import type { CgroupPlacement } from "./cgroup-setup.ts";
+import { mark } from "../log/timing.ts";
 
 export type InitOptions = {
   config: OciConfig;
   rootfs: string;
   mode: "create" | "run";
+  overlay?: { lower: string[]; upper: string; work: string };
   execFifo?: string;
   /** OCI --console-socket path: the pty master is sent there */
   consoleSocket?: string;
@@ -32,7 +34,7 @@ export type InitOptions = {
   /** the state hooks see on stdin */
   hookState: (pid: number, status: string) => object;
   /** called when the init reached "created" (write state, pid file) */
-  onCreated: (pid: number, startTime: number) => void | Promise<void>;
+  onCreated: (pid: number, startTime: number, cloneFlags: number) => void | Promise<void>;
   /** the container's cgroup (cgroup-setup.ts): cloned into, and joined on v1 before any setup runs */
   cgroup?: CgroupPlacement;
   log?: { warn: (m: string) => void; debug: (m: string) => void };
@@ -78,10 +80,11 @@ export async function startInit(o: InitOptions): Promise<Init> {
   for (let i = 0; i < o.preserveFds; i++) extraFds.push(3 + i);
   const seccomp = compileSeccompFor(cfg, host, o.log);
   const launch = planLaunch({
-    config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd,
+    config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd, overlay: o.overlay,
     preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host,
     cgroup: o.cgroup ? { fd: cgroupFd, joinV1: o.cgroup.procs.length > 0 } : undefined,
   });
+  mark("init: planned");
   let startTime = 0;
   let master: number | undefined;
   try {
@@ -105,8 +108,9 @@ export async function startInit(o: InitOptions): Promise<Init> {
             copyWindowSize(master);
           }
         } else if (kind === Ready.CREATED) {
+          mark("init: created");
           startTime = processStartTime(pid) ?? 0;
-          await o.onCreated(pid, startTime);
+          await o.onCreated(pid, startTime, launch.cloneFlags);
           if (hooks.startContainer?.length) return Buffer.from(JSON.stringify(o.hookState(pid, "created")));
         }
       },

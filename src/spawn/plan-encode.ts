@@ -41,32 +41,38 @@ const F_IGNORE_ERRNO = 1;
 /** An argument: a number, a blob pointer or a slot reference. */
 export type Arg = number | bigint | { ptr: number } | { slot: number };
 
-export type PlanOp = {
-  code: number;
-  nr: number;
-  flags: number;
-  okErrno: number;
-  slot: number;
-  step: number;
-  a: Arg[];
-};
+/** An op in the plan being built (a handle for label targets). */
+export type PlanOp = { readonly at: number };
 
 /** A label: an op index fixed up when the plan is finished. */
 export type Label = { at: number };
 
+const encoder = new TextEncoder();
+const OP_WORDS = OP_SIZE / 4;
+
+/**
+ * Builds a plan straight into typed arrays: this code runs once per
+ * container start, cold (interpreted), so it avoids per-op objects, BigInt
+ * and DataView calls.
+ */
 export class PlanBuilder {
-  readonly ops: PlanOp[] = [];
   readonly steps: string[] = [];
-  #blob: number[] = [];
-  #bytes = new Uint8Array(4096);
+  #ops = new Uint32Array(OP_WORDS * 256);
+  #nOps = 0;
+  #bytes = new Uint8Array(8192);
+  #words = new Uint32Array(this.#bytes.buffer);
   #len = 0;
   #relocs: number[] = [];
   #slots = 0;
   #stepIndex = new Map<string, number>();
-  #labelRefs: { op: PlanOp; arg: number; label: Label }[] = [];
+  #labelRefs: { at: number; arg: number; label: Label }[] = [];
+  #current = 0;
+
+  get opCount(): number {
+    return this.#nOps;
+  }
 
   /** A step description; ops added until the next call carry it. */
-  #current = 0;
   step(description: string): this {
     let i = this.#stepIndex.get(description);
     if (i === undefined) {
@@ -89,17 +95,17 @@ export class PlanBuilder {
     const next = new Uint8Array(size);
     next.set(this.#bytes.subarray(0, this.#len));
     this.#bytes = next;
+    this.#words = new Uint32Array(next.buffer);
   }
 
-  #align(n: number): void {
-    const pad = (n - (this.#len % n)) % n;
-    this.#ensure(pad);
-    this.#len += pad;
+  #align8(): void {
+    this.#len = (this.#len + 7) & ~7;
+    this.#ensure(0);
   }
 
   /** Raw bytes in the blob (8-byte aligned). */
   bytes(data: Uint8Array): { ptr: number } {
-    this.#align(8);
+    this.#align8();
     this.#ensure(data.length);
     const off = this.#len;
     this.#bytes.set(data, off);
@@ -109,61 +115,68 @@ export class PlanBuilder {
 
   /** A NUL-terminated string. */
   str(s: string): { ptr: number } {
-    const enc = Buffer.from(s, "utf8");
-    if (enc.includes(0)) throw new Error(`String contains a NUL byte: ${JSON.stringify(s)}`);
-    const b = new Uint8Array(enc.length + 1);
-    b.set(enc);
-    return this.bytes(b);
+    if (s.includes("\0")) throw new Error(`String contains a NUL byte: ${JSON.stringify(s)}`);
+    this.#align8();
+    this.#ensure(s.length * 3 + 1);
+    const off = this.#len;
+    const { written } = encoder.encodeInto(s, this.#bytes.subarray(off));
+    this.#bytes[off + written] = 0;
+    this.#len += written + 1;
+    return { ptr: off };
   }
 
   /** A NULL-terminated array of pointers (argv, envp). */
   ptrArray(items: { ptr: number }[]): { ptr: number } {
-    this.#align(8);
-    const off = this.#len;
-    this.#ensure((items.length + 1) * 8);
-    const dv = new DataView(this.#bytes.buffer);
-    items.forEach((it, i) => {
-      dv.setBigUint64(off + i * 8, BigInt(it.ptr), true);
-      this.#relocs.push(off + i * 8);
-    });
-    dv.setBigUint64(off + items.length * 8, 0n, true);
-    this.#len += (items.length + 1) * 8;
-    return { ptr: off };
+    return this.words([...items, 0]);
   }
 
   /** A struct of u64 words where some words are blob pointers (relocated). */
   words(values: (number | bigint | { ptr: number })[]): { ptr: number } {
-    this.#align(8);
-    const off = this.#len;
+    this.#align8();
     this.#ensure(values.length * 8);
-    const dv = new DataView(this.#bytes.buffer);
-    values.forEach((v, i) => {
+    const off = this.#len;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
       if (typeof v === "object") {
-        dv.setBigUint64(off + i * 8, BigInt(v.ptr), true);
+        putU64(this.#words, (off >> 2) + i * 2, v.ptr, 0);
         this.#relocs.push(off + i * 8);
-      } else dv.setBigUint64(off + i * 8, BigInt.asUintN(64, BigInt(v)), true);
-    });
+      } else putU64(this.#words, (off >> 2) + i * 2, v, 0);
+    }
     this.#len += values.length * 8;
     return { ptr: off };
   }
 
   op(code: number, a: Arg[] = [], o: { nr?: number; slot?: { slot: number }; okErrno?: number | "any" } = {}): PlanOp {
-    const op: PlanOp = {
-      code,
-      nr: o.nr ?? 0,
-      flags: o.okErrno === undefined ? 0 : F_IGNORE_ERRNO,
-      okErrno: o.okErrno === undefined || o.okErrno === "any" ? 0 : o.okErrno,
-      slot: o.slot?.slot ?? -1,
-      step: this.#current,
-      a,
-    };
-    this.ops.push(op);
-    return op;
+    return this.#op(code, a, o.nr ?? 0, o.slot, o.okErrno);
+  }
+
+  #op(code: number, a: Arg[], nr: number, slot: { slot: number } | undefined, okErrno: number | "any" | undefined): PlanOp {
+    if ((this.#nOps + 1) * OP_WORDS > this.#ops.length) {
+      const next = new Uint32Array(this.#ops.length * 2);
+      next.set(this.#ops);
+      this.#ops = next;
+    }
+    const w = this.#ops;
+    const b = this.#nOps * OP_WORDS;
+    w[b] = code;
+    w[b + 1] = nr;
+    w[b + 2] = okErrno === undefined ? 0 : F_IGNORE_ERRNO;
+    w[b + 3] = okErrno === undefined || okErrno === "any" ? 0 : okErrno;
+    w[b + 4] = slot === undefined ? 0xffffffff : slot.slot;
+    w[b + 5] = this.#current;
+    for (let j = 0; j < 6; j++) {
+      const x = j < a.length ? a[j]! : 0;
+      if (typeof x === "object") {
+        if ("ptr" in x) putU64(w, b + 6 + j * 2, x.ptr, 0x80000000);
+        else putU64(w, b + 6 + j * 2, x.slot, 0x40000000);
+      } else putU64(w, b + 6 + j * 2, x, 0);
+    }
+    return { at: this.#nOps++ };
   }
 
   /** A system call; `slot` keeps its result (an fd) for later ops. */
   sys(nr: number, args: Arg[], o: { slot?: { slot: number }; okErrno?: number | "any" } = {}): PlanOp {
-    return this.op(Op.SYSCALL, args, { ...o, nr });
+    return this.#op(Op.SYSCALL, args, nr, o.slot, o.okErrno);
   }
 
   label(): Label {
@@ -171,12 +184,12 @@ export class PlanBuilder {
   }
 
   here(l: Label): void {
-    l.at = this.ops.length;
+    l.at = this.#nOps;
   }
 
   /** Refer to a label in argument `arg` of `op`; resolved by finish(). */
   target(op: PlanOp, arg: number, l: Label): void {
-    this.#labelRefs.push({ op, arg, label: l });
+    this.#labelRefs.push({ at: op.at, arg, label: l });
   }
 
   jump(l: Label, cond: "always" | "slot-ok" | "slot-failed" = "always", slot?: { slot: number }): void {
@@ -189,36 +202,30 @@ export class PlanBuilder {
   finish(): Uint8Array {
     for (const r of this.#labelRefs) {
       if (r.label.at < 0) throw new Error("Plan label used but never placed");
-      r.op.a[r.arg] = r.label.at;
+      putU64(this.#ops, r.at * OP_WORDS + 6 + r.arg * 2, r.label.at, 0);
     }
     if (this.#slots > 1024) throw new Error(`Plan needs ${this.#slots} fd slots; the trampoline has 1024`);
-    const opsBytes = this.ops.length * OP_SIZE;
+    const opsBytes = this.#nOps * OP_SIZE;
     const relocOff = HEADER + opsBytes;
     const blobOff = relocOff + Math.ceil((this.#relocs.length * 4) / 8) * 8;
-    const total = blobOff + this.#len;
-    const out = new Uint8Array(total);
-    const dv = new DataView(out.buffer);
-    const hdr = [PLAN_MAGIC, PLAN_VERSION, this.ops.length, blobOff, this.#len, this.#relocs.length, relocOff, this.#slots];
-    hdr.forEach((v, i) => dv.setUint32(i * 4, v, true));
-    this.ops.forEach((op, i) => {
-      const o = HEADER + i * OP_SIZE;
-      dv.setUint32(o, op.code, true);
-      dv.setUint32(o + 4, op.nr, true);
-      dv.setUint32(o + 8, op.flags, true);
-      dv.setInt32(o + 12, op.okErrno, true);
-      dv.setInt32(o + 16, op.slot, true);
-      dv.setUint32(o + 20, op.step, true);
-      for (let j = 0; j < 6; j++) dv.setBigUint64(o + 24 + j * 8, encodeArg(op.a[j] ?? 0), true);
-    });
-    this.#relocs.forEach((r, i) => dv.setUint32(relocOff + i * 4, r, true));
+    const out = new Uint8Array(blobOff + this.#len);
+    const u32 = new Uint32Array(out.buffer, 0, blobOff / 4);
+    u32.set([PLAN_MAGIC, PLAN_VERSION, this.#nOps, blobOff, this.#len, this.#relocs.length, relocOff, this.#slots]);
+    u32.set(this.#ops.subarray(0, this.#nOps * OP_WORDS), HEADER / 4);
+    u32.set(this.#relocs, relocOff / 4);
     out.set(this.#bytes.subarray(0, this.#len), blobOff);
     return out;
   }
 }
 
-function encodeArg(a: Arg): bigint {
-  if (typeof a === "number") return BigInt.asUintN(64, BigInt(a));
-  if (typeof a === "bigint") return BigInt.asUintN(64, a);
-  if ("ptr" in a) return TAG_PTR | BigInt(a.ptr);
-  return TAG_SLOT | BigInt(a.slot);
+/** A u64 as two little-endian u32 words; `tagHi` ORs the tag bits (pointer, slot) into the high word. */
+function putU64(w: Uint32Array, i: number, v: number | bigint, tagHi: number): void {
+  if (typeof v === "bigint") {
+    const u = BigInt.asUintN(64, v);
+    w[i] = Number(u & 0xffffffffn);
+    w[i + 1] = (Number(u >> 32n) | tagHi) >>> 0;
+    return;
+  }
+  w[i] = v >>> 0;
+  w[i + 1] = ((v < 0 ? Math.floor(v / 4294967296) >>> 0 : Math.floor(v / 4294967296)) | tagHi) >>> 0;
 }

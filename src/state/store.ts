@@ -1,19 +1,22 @@
 /**
- * State on disk: written atomically (temp file in the same directory, fsync,
+ * State on disk: written atomically (temp file in the same directory, then
  * rename), read back through a valibot schema that names the file and the
- * JSON path of the first problem.
+ * JSON path of the first problem. Runtime state lives under /run (tmpfs on a
+ * normal host) and describes processes that do not survive a reboot, so it is
+ * not fsync'ed: rename alone gives readers all-or-nothing. Pass
+ * `durable: true` for files that must survive a power loss.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import * as v from "valibot";
 import { StateError } from "../errors.ts";
 
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, o: { durable?: boolean } = {}): void {
   const tmp = `${dirname(path)}/.${path.split("/").pop()}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const fd = openSync(tmp, "wx", mode);
   try {
     writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
-    fsyncSync(fd);
+    if (o.durable) fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
     unlinkSync(tmp);

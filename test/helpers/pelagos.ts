@@ -9,9 +9,9 @@
 import { afterAll } from "bun:test";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ioDir, makeTempDir, removeTempDir, REPO_ROOT, RUN_ENV, runToken } from "./tmp.ts";
+import { ioDir, makeTempDir, PELAGOS_BIN, removeTempDir, RUN_ENV, runToken } from "./tmp.ts";
 
-export const PELAGOS_BIN = process.env.PELAGOS_BIN ?? join(REPO_ROOT, "dist/pelagos");
+export { PELAGOS_BIN };
 
 export type RunOptions = {
   /** Adds `--root DIR` before the arguments. */
@@ -22,6 +22,12 @@ export type RunOptions = {
   cleanEnv?: boolean;
   /** Text or bytes for stdin; stdin is /dev/null when absent. */
   stdin?: string | Uint8Array;
+  /**
+   * Run under a pseudo-terminal (`script` from bsdutils), for `run -t` style tests:
+   * stdin/stdout/stderr of the runtime are then the pty; output has \r\n and
+   * stderr is merged into stdout.
+   */
+  tty?: boolean;
   /** Kill (SIGKILL) after this many ms; default 30 000. */
   timeoutMs?: number;
   cwd?: string;
@@ -53,6 +59,7 @@ let outCounter = 0;
  */
 export async function runCli(bin: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const command = [bin, ...(opts.root ? ["--root", opts.root] : []), ...args];
+  const argv = opts.tty ? ["script", "-qefc", command.map(shellQuote).join(" "), "/dev/null"] : command;
   const env: Record<string, string> = opts.cleanEnv ? {} : { ...(process.env as Record<string, string>) };
   Object.assign(env, { [RUN_ENV]: runToken() }, opts.env);
   const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -63,10 +70,11 @@ export async function runCli(bin: string, args: string[], opts: RunOptions = {})
   const errFd = openSync(stderrPath, "w");
   let proc: ReturnType<typeof Bun.spawn>;
   try {
-    proc = Bun.spawn(command, {
+    proc = Bun.spawn(argv, {
       env,
       cwd: opts.cwd,
-      stdin: opts.stdin === undefined ? "ignore" : typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin,
+      // Under a pty, EOF on script's stdin is turned into bytes typed at the terminal: keep it open instead (an idle keyboard).
+      stdin: opts.stdin === undefined ? (opts.tty ? "pipe" : "ignore") : typeof opts.stdin === "string" ? new TextEncoder().encode(opts.stdin) : opts.stdin,
       stdout: outFd,
       stderr: errFd,
     });
@@ -81,10 +89,15 @@ export async function runCli(bin: string, args: string[], opts: RunOptions = {})
   }, timeoutMs);
   await proc.exited;
   clearTimeout(timer);
+  if (proc.stdin && typeof proc.stdin !== "number") void proc.stdin.end();
   const signal = proc.signalCode == null ? null : String(proc.signalCode);
   const stdout = readFileSync(stdoutPath, "utf8");
   const stderr = readFileSync(stderrPath, "utf8");
   return { code: signal ? null : proc.exitCode, signal, stdout, stderr, timedOut, command, stdoutPath, stderrPath };
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
 }
 
 /** Runs dist/pelagos (or $PELAGOS_BIN). */
@@ -117,35 +130,59 @@ export function parseList(stdout: string): string[] {
 }
 
 export class RuntimeRoot {
-  constructor(
-    readonly bin: string,
-    readonly root: string,
-  ) {}
+  #root: string | undefined;
+
+  constructor(readonly bin: string) {}
+
+  /**
+   * The temp --root, created on first use: with `bun test -t`, a file's afterAll
+   * does not run when none of its tests ran, so nothing may be made at load time.
+   */
+  get root(): string {
+    this.#root ??= makeTempDir("root");
+    return this.#root;
+  }
 
   run(args: string[], opts: Omit<RunOptions, "root"> = {}): Promise<RunResult> {
     return runCli(this.bin, args, { ...opts, root: this.root });
   }
 
-  /** Container ids the runtime lists, plus state directory names as a fallback. */
+  /** Ids of OCI containers the runtime lists (`list`). */
   async ids(): Promise<string[]> {
-    const ids = new Set<string>();
+    if (this.#root === undefined) return [];
     const r = await this.run(["list"], { timeoutMs: 10_000 });
-    if (r.code === 0) for (const id of parseList(r.stdout)) ids.add(id);
-    if (existsSync(this.root)) {
-      for (const e of readdirSync(this.root, { withFileTypes: true })) if (e.isDirectory() && !e.name.startsWith(".")) ids.add(e.name);
-    }
-    return [...ids];
+    return r.code === 0 ? parseList(r.stdout) : [];
   }
 
   /**
-   * Force-deletes every container left, then removes the root directory.
+   * Names of containers with a state directory (root/<name>, or pelagos'
+   * root/containers/<name>): also the docker-like `run` containers, which the
+   * OCI `list` does not show.
+   */
+  stateNames(): string[] {
+    if (this.#root === undefined) return [];
+    const dirs = (d: string) =>
+      existsSync(d) ? readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name) : [];
+    const top = dirs(this.root);
+    return top.includes("containers") ? dirs(join(this.root, "containers")) : top;
+  }
+
+  /**
+   * Force-deletes every container left (`delete --force` for listed ones, `rm
+   * --force` for other state directories), then removes the root directory.
    * Throws when mounts were left below the root (a runtime leak); leftover
    * containers alone are only reported on stderr (the test decides about those).
    */
   async cleanup(): Promise<void> {
-    const left = await this.ids();
-    if (left.length > 0) console.warn(`cleanup: force-deleting containers left in "${this.root}": ${left.join(", ")}`);
-    for (const id of left) await this.run(["delete", "--force", id], { timeoutMs: 15_000 });
+    if (this.#root === undefined) return;
+    const ids = await this.ids();
+    const others = this.stateNames().filter((n) => !ids.includes(n));
+    if (ids.length + others.length > 0) {
+      console.warn(`cleanup: removing containers left in "${this.root}": ${[...ids, ...others].join(", ")}`);
+    }
+    for (const id of ids) await this.run(["delete", "--force", id], { timeoutMs: 15_000 });
+    // Not listed: docker-like `run` containers (pelagos rm); for other runtimes, stale state.
+    for (const name of others) await this.run(["rm", "--force", name], { timeoutMs: 15_000 });
     const mounts = removeTempDir(this.root);
     if (mounts.length > 0) throw new Error(`Runtime left mounts under its root "${this.root}": ${mounts.join(", ")}`);
   }
@@ -153,7 +190,7 @@ export class RuntimeRoot {
 
 /** A fresh temp runtime root for `bin` (default dist/pelagos); call cleanup() yourself. */
 export function createRuntimeRoot(bin = PELAGOS_BIN): RuntimeRoot {
-  return new RuntimeRoot(bin, makeTempDir("root"));
+  return new RuntimeRoot(bin);
 }
 
 /** createRuntimeRoot() + afterAll(cleanup) in the calling test file. */

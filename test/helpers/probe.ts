@@ -2,7 +2,7 @@
  * The /probe helper (test/probe/probe.c): where its binary is, building it when
  * build.ts has not, and parsing what it prints.
  */
-import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./tmp.ts";
 
@@ -19,8 +19,8 @@ export function probeBinary(): string {
 
 function newestSourceMtime(): number {
   const dir = join(REPO_ROOT, "test/probe");
-  const files = ["probe.c", "probe-syscall.inc", "probe-epoll.inc"].map((f) => join(dir, f));
-  return Math.max(...files.filter(existsSync).map((f) => statSync(f).mtimeMs));
+  const files = readdirSync(dir).filter((f) => f.endsWith(".c") || f.endsWith(".inc"));
+  return Math.max(...files.map((f) => statSync(join(dir, f)).mtimeMs));
 }
 
 /** Same command as build.ts; compiled to a temp name and renamed so concurrent runs never see half a file. */
@@ -35,10 +35,11 @@ function compileProbe(out: string): void {
   renameSync(tmp, out);
 }
 
-/** Parses `key=value` lines (later keys win; lines without "=" are skipped). */
+/** Parses `key=value` lines (later keys win; lines without "=" are skipped; \r\n from a pty is fine). */
 export function parseKv(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of text.split("\n")) {
+  // Terminal output may carry stray control bytes (a runtime's raw-mode echo): drop them.
+  for (const line of text.replace(/[\x00-\x08\x0b-\x1f]/g, (c) => (c === "\r" ? c : "")).split(/\r?\n/)) {
     const i = line.indexOf("=");
     if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
   }

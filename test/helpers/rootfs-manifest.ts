@@ -36,7 +36,12 @@ export function verifyRootfs(dir: string): string[] {
   const manifestPath = `${dir}.manifest`;
   if (!existsSync(manifestPath) || !existsSync(dir)) return [];
   const want = new Set(readFileSync(manifestPath, "utf8").split("\n").filter(Boolean));
-  const have = new Set(rootfsManifest(dir));
+  let have: Set<string>;
+  try {
+    have = new Set(rootfsManifest(dir));
+  } catch {
+    return []; // e.g. EACCES on /root when not run as root: cannot tell, so no claim
+  }
   const diff: string[] = [];
   for (const l of have) if (!want.has(l)) diff.push(`+ ${l}`);
   for (const l of want) if (!have.has(l)) diff.push(`- ${l}`);

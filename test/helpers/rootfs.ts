@@ -10,12 +10,15 @@
  * be modified: mount destinations must already exist in it (see SPARE_MOUNT_POINTS),
  * otherwise ask makeBundle() for a writable copy.
  */
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync, readFileSync } from "node:fs";
+import {
+  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync,
+  utimesSync, writeFileSync,
+} from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { baseSpec, type Hooks, type Mount, type Namespace, type OciConfig, type Process, type Linux } from "./oci-spec.ts";
 import { probeBinary } from "./probe.ts";
-import { writeManifest } from "./rootfs-manifest.ts";
+import { verifyRootfs, writeManifest } from "./rootfs-manifest.ts";
 import { CACHE_DIR, makeTempDir, removeTempDir, RUN_ENV, runToken } from "./tmp.ts";
 
 export { CACHE_DIR };
@@ -62,20 +65,44 @@ function buildOrReuse(): string {
   const final = join(CACHE_DIR, `rootfs-busybox-${key}`);
   if (existsSync(final)) {
     if (!existsSync(`${final}.manifest`)) writeManifest(final, `${final}.manifest`);
+    const diff = verifyRootfs(final);
+    if (diff.length > 0) console.warn(`warning: the shared test rootfs "${final}" was modified since it was built: ${diff.join(", ")}`);
+    try {
+      const now = new Date();
+      utimesSync(`${final}.manifest`, now, now); // "last used", for pruneCache()
+    } catch {
+      // someone else's cache (PELAGOS_TEST_CACHE): it is theirs to prune
+    }
     return final;
   }
   mkdirSync(CACHE_DIR, { recursive: true });
+  pruneCache();
   const tmp = join(CACHE_DIR, `.build-${process.pid}-${Math.random().toString(36).slice(2)}`);
   try {
     populate(tmp, probe);
-    writeManifest(tmp, `${final}.manifest`);
+    // The manifest follows its own tree: a loser of the rename race must not overwrite the winner's.
+    writeManifest(tmp, `${tmp}.manifest`);
     renameSync(tmp, final);
+    renameSync(`${tmp}.manifest`, `${final}.manifest`);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(`${tmp}.manifest`, { force: true });
     // Another run renamed its build into place first: use that one.
     if (!existsSync(final)) throw e;
   }
   return final;
+}
+
+/** Removes cached rootfses (e.g. built with an older probe) not used for a day. */
+function pruneCache(): void {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const name of readdirSync(CACHE_DIR)) {
+    if (!name.startsWith("rootfs-busybox-") || !name.endsWith(".manifest")) continue;
+    const manifest = join(CACHE_DIR, name);
+    if (statSync(manifest).mtimeMs > dayAgo) continue;
+    rmSync(manifest.slice(0, -".manifest".length), { recursive: true, force: true });
+    rmSync(manifest, { force: true });
+  }
 }
 
 function populate(dir: string, probe: string): void {
@@ -84,7 +111,12 @@ function populate(dir: string, probe: string): void {
     mkdirSync(join(dir, d), { recursive: true });
     chmodSync(join(dir, d), mode);
   }
-  chownSync(join(dir, "home/app"), 1000, 1000);
+  try {
+    chownSync(join(dir, "home/app"), 1000, 1000);
+  } catch (e) {
+    // Without root /home/app stays ours: fine for rootless runs, which cannot map 1000 anyway.
+    if (process.getuid?.() === 0) throw e;
+  }
   copyFileSync(BUSYBOX, join(dir, "bin/busybox"));
   chmodSync(join(dir, "bin/busybox"), 0o755);
   copyFileSync(probe, join(dir, "probe"));
@@ -98,6 +130,23 @@ function populate(dir: string, probe: string): void {
     if (!existsSync(link)) symlinkSync("/bin/busybox", link);
   }
   for (const [f, text] of Object.entries(FILES)) writeFileSync(join(dir, f), text, { mode: 0o644 });
+}
+
+/**
+ * A private, writable copy of the busybox rootfs (`cp -a`), e.g. for the
+ * docker-like `pelagos run --rootfs DIR` without --read-only, where the container
+ * (or the runtime, creating mount points for -v/--tmpfs) writes into DIR.
+ */
+export async function rootfsCopy(): Promise<{ path: string; cleanup(): void }> {
+  const shared = await busyboxRootfs();
+  const dir = makeTempDir("rootfs");
+  const path = join(dir, "rootfs");
+  const cp = Bun.spawnSync(["cp", "-a", shared, path], { stderr: "pipe" });
+  if (cp.exitCode !== 0) {
+    removeTempDir(dir);
+    throw new Error(`Cannot copy the rootfs to "${path}": ${cp.stderr.toString()}`);
+  }
+  return { path, cleanup: () => void removeTempDir(dir) };
 }
 
 export type BundleOptions = {

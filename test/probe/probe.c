@@ -47,7 +47,8 @@ static int usage(void) {
         "                                    personality [V] clone-newuser clone3 [FLAGS] setns chroot\n"
         "                                    swapon init_module bpf userfaultfd io_uring_setup kexec_load syslog)\n"
         "       probe sleep-trap SIG FILE | exit N | kill-self SIG | write FILE TEXT | read FILE\n"
-        "       probe stat PATH | epoll-server\n", stderr);
+        "       probe stat PATH | epoll-server | stdin-to FILE | to FILE SUBCOMMAND...\n"
+        "       probe recvtty SOCKET   (host side of --console-socket)\n", stderr);
   return 2;
 }
 
@@ -317,8 +318,31 @@ static int cmd_stat(const char *path) {
 
 #include "probe-syscall.inc"
 #include "probe-epoll.inc"
+#include "probe-recvtty.inc"
+
+/* Copies stdin to FILE: an OCI hook gets the container state JSON on stdin. */
+static int cmd_stdin_to(const char *file) {
+  int out = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) { print_errno(errno); return 1; }
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(0, buf, sizeof buf)) > 0)
+    if (write(out, buf, n) != n) { print_errno(errno); return 1; }
+  close(out);
+  return n < 0 ? 1 : 0;
+}
 
 int main(int argc, char **argv) {
+  /* `probe to FILE SUBCOMMAND...`: run SUBCOMMAND with stdout in FILE (for hooks and detached containers). */
+  while (argc >= 4 && !strcmp(argv[1], "to")) {
+    if (!freopen(argv[2], "w", stdout)) {
+      fprintf(stderr, "probe: cannot write \"%s\": %s\n", argv[2], strerror(errno));
+      return 1;
+    }
+    argv[2] = argv[0];
+    argv += 2;
+    argc -= 2;
+  }
   if (argc < 2) return usage();
   const char *c = argv[1];
   if (!strcmp(c, "status")) return cmd_status();
@@ -355,6 +379,8 @@ int main(int argc, char **argv) {
   if (!strcmp(c, "kill-self") && argc >= 3) return cmd_kill_self(argv[2]);
   if (!strcmp(c, "write") && argc >= 4) return cmd_write(argv[2], argv[3]);
   if (!strcmp(c, "read") && argc >= 3) return cat(argv[2]);
+  if (!strcmp(c, "stdin-to") && argc >= 3) return cmd_stdin_to(argv[2]);
+  if (!strcmp(c, "recvtty") && argc >= 3) return cmd_recvtty(argv[2]);
   if (!strcmp(c, "stat") && argc >= 3) return cmd_stat(argv[2]);
   return usage();
 }

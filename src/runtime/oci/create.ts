@@ -12,6 +12,7 @@ import { SignalForwarder, waitForeground } from "../foreground.ts";
 import { OCI_VERSION, saveRecord, type OciRecord } from "../oci-state.ts";
 import { destroy } from "./delete.ts";
 import { createContainerCgroup } from "../cgroup-setup.ts";
+import { mark } from "../../log/timing.ts";
 
 export type CreateOptions = {
   id: string;
@@ -26,7 +27,9 @@ export type CreateOptions = {
 
 export async function createContainer(ctx: Context, o: CreateOptions): Promise<number> {
   const id = validateId(o.id);
+  mark("create: start");
   const { config, bundle } = loadBundleConfig(o.bundle);
+  mark("create: config parsed");
   if (!config.root?.path) throw new UsageError(`The bundle's config.json has no root.path`);
   const rootfs = resolveRootfs(bundle, config.root.path);
   const undo = new Undo();
@@ -58,17 +61,17 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
       config, rootfs, mode: o.mode === "run" ? "run" : "create", execFifo: fifo,
       consoleSocket: o.consoleSocket, ownTerminal: o.mode === "run",
       stdio: ["inherit", "inherit", "inherit"], preserveFds: o.preserveFds, hookState, log: ctx.log, cgroup,
-      onCreated: (pid, startTime) => {
+      onCreated: (pid, startTime, cloneFlags) => {
         undo.push(`kill process ${pid}`, () => void sys.tryKill(pid, 9));
         record.pid = pid;
         record.pidStartTime = startTime;
+        record.cloneFlags = cloneFlags;
         saveRecord(ctx.root, record);
         if (o.pidFile) writeFileSync(resolve(o.pidFile), String(pid));
       },
     });
     cgroup.closeDirfd();
-    record.cloneFlags = init.cloneFlags;
-    saveRecord(ctx.root, record);
+    mark("create: init started");
     undo.commit();
     if (o.mode === "create") return 0;
     if (o.mode === "run-detached") {
@@ -81,6 +84,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
       ctx.log.warn((e as Error).message),
     );
     const code = await waitForeground(init, { interactive: true, signals: signals! });
+    mark("create: container exited");
     if (!o.keep) await destroy(ctx, id, { force: true }).catch((e) => ctx.log.warn((e as Error).message));
     return code;
   } catch (e) {

@@ -1,5 +1,5 @@
 /** OCI `delete`: remove a stopped (or, with --force, any) container and run poststop hooks. */
-import { rmSync } from "node:fs";
+import { rmdirSync, rmSync } from "node:fs";
 import type { Context } from "../../cli/context.ts";
 import { StateError } from "../../errors.ts";
 import { runHooks } from "../../hooks/run.ts";
@@ -10,6 +10,16 @@ import { withLock } from "../lock.ts";
 import { loadRecord, ociStateJson, statusOf } from "../oci-state.ts";
 import { cgroupOf, destroyCgroup } from "../cgroup-setup.ts";
 import { killContainer } from "./kill.ts";
+
+/** The container's directory holds state.json and maybe exec.fifo: remove those, then the directory. */
+function removeStateDir(dir: string): void {
+  for (const f of ["state.json", "exec.fifo"]) rmSync(`${dir}/${f}`, { force: true });
+  try {
+    rmdirSync(dir);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export async function destroy(ctx: Context, rawId: string, o: { force: boolean }): Promise<void> {
   const id = validateId(rawId);
@@ -32,7 +42,7 @@ export async function destroy(ctx: Context, rawId: string, o: { force: boolean }
     }
     // The cgroup goes first: if it cannot be removed the record stays, so delete can be retried.
     await destroyCgroup(cgroup);
-    rmSync(ociDir(ctx.root, id), { recursive: true, force: true });
+    removeStateDir(ociDir(ctx.root, id));
     const config = r.config as OciConfig;
     await runHooks("poststop", config.hooks?.poststop, ociStateJson(ctx.root, r, "stopped")).catch((e) =>
       ctx.log.warn((e as Error).message),
