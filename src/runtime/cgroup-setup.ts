@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as v from "valibot";
 import type { Undo } from "../errors.ts";
+import { mark } from "../log/timing.ts";
 import type { OciConfig } from "../oci/runtime/config.ts";
 import { hostCgroupFs } from "../cgroups/cgroupfs.ts";
 import { CgroupManager, type CgroupState } from "../cgroups/manager.ts";
@@ -53,10 +54,12 @@ export function containerResources(config: OciConfig): LinuxResources | undefine
 
 /** Creates the container's cgroup with its limits; the Undo destroys it (killing anything inside). */
 export async function createContainerCgroup(id: string, config: OciConfig, undo: Undo): Promise<CgroupManager> {
+  mark("cgroup: creating");
   const m = await CgroupManager.create({
     id, cgroupsPath: config.linux?.cgroupsPath, resources: containerResources(config),
     systemdRunning: existsSync("/run/systemd/system"),
   });
+  mark("cgroup: created");
   undo.push(`remove the cgroup of "${id}"`, async () => {
     m.closeDirfd();
     await m.destroy();
@@ -113,6 +116,7 @@ export async function finishForegroundCgroup(m: CgroupManager, log: { warn: (m: 
     /* unreadable counters: report no OOM */
   }
   await destroyCgroup(m).catch((e) => log.warn((e as Error).message));
+  mark("cgroup: destroyed");
   return oom;
 }
 

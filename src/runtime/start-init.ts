@@ -93,7 +93,11 @@ export async function startInit(o: InitOptions): Promise<Init> {
       stdio: o.stdio,
       extraFds,
       onReady: async (kind, pid) => {
-        if (kind === Ready.CGROUP) o.cgroup!.join(pid, { viaClone: cgroupFd !== undefined });
+        if (kind === Ready.CGROUP) {
+          mark("init: cloned, joining the v1 cgroups");
+          o.cgroup!.join(pid, { viaClone: cgroupFd !== undefined });
+          mark("init: joined the v1 cgroups");
+        }
         else if (kind === Ready.USERNS) writeIdMaps(pid, cfg);
         else if (kind === Ready.HOOKS) {
           const state = o.hookState(pid, "creating");
