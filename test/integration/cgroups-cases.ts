@@ -5,7 +5,8 @@
  * checked is what the kernel says: exit statuses, cgroup files, /proc inside.
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import { explain, PELAGOS_BIN, type RuntimeRoot, uniqueId } from "../helpers/pelagos.ts";
 import { busyboxRootfs, makeBundle } from "../helpers/rootfs.ts";
 import { itIf } from "../helpers/requires.ts";
@@ -102,6 +103,14 @@ export function cgroupCases(label: string, skip: string | null, rt: RuntimeRoot,
         expect(file(dirs, "memory.max", ["memory", "memory.limit_in_bytes"])).toBe(String(128 << 20));
         expect(file(dirs, "pids.max", ["pids", "pids.max"])).toBe("50");
         expect(runState(name).resources.memory.limit).toBe(128 << 20);
+        // runc's form: a JSON LinuxResources file
+        const res = `${makeTempDir("res")}/r.json`;
+        writeFileSync(res, JSON.stringify({ pids: { limit: 60 } }));
+        const uf = await rt.run(["update", "-r", res, name]);
+        expect(uf.code, explain(uf)).toBe(0);
+        expect(file(dirs, "pids.max", ["pids", "pids.max"])).toBe("60");
+        expect(runState(name).resources.pids.limit).toBe(60);
+        removeTempDir(res.slice(0, -"/r.json".length));
         const bad = await rt.run(["update", "--memory", "lots", name]);
         expect(bad.code).not.toBe(0);
         expect(bad.stderr).toContain('Invalid value "lots" for --memory');
