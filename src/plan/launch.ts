@@ -34,7 +34,15 @@ import { planExec } from "./process.ts";
 import { planProcessStart } from "./process-start.ts";
 import { sysctlNamespace } from "../security/sysctl.ts";
 
-export const Ready = { USERNS: 1, HOOKS: 2, CONSOLE: 3, CREATED: 4 } as const;
+export const Ready = { USERNS: 1, HOOKS: 2, CONSOLE: 3, CREATED: 4, CGROUP: 5 } as const;
+
+/**
+ * The container's cgroup: `fd` (in the trampoline) of the cgroup2 leaf for CLONE_INTO_CGROUP;
+ * `joinV1`: the runtime writes the pid into v1 cgroup.procs files at a READY(CGROUP) right after
+ * clone. A cgroup namespace is then unshared by the init once it sits in every cgroup (clone3
+ * would root it at the runtime's cgroups, which on v1 hierarchies it never leaves otherwise).
+ */
+export type LaunchCgroup = { fd?: number; joinV1: boolean };
 
 export type LaunchRequest = {
   config: OciConfig;
@@ -61,6 +69,7 @@ export type LaunchRequest = {
    */
   idmapRootfs?: boolean;
   host: HostFacts;
+  cgroup?: LaunchCgroup;
 };
 
 export type Launch = {
@@ -101,7 +110,9 @@ export function planLaunch(req: LaunchRequest): Launch {
     e.sys("chdir", [b.str(req.rootfs)]);
   }
   b.step("create the container process");
-  const cloneOp = b.op(Op.CLONE, [ns.clone, 0, 0, 0]);
+  const cg = req.cgroup;
+  const lateCgroupNs = cg !== undefined && (ns.clone & K.CLONE_NEWCGROUP) !== 0;
+  const cloneOp = b.op(Op.CLONE, [lateCgroupNs ? ns.clone & ~K.CLONE_NEWCGROUP : ns.clone, cg?.fd !== undefined ? 1 : 0, cg?.fd ?? 0, 0]);
   const childStart = b.label();
   b.target(cloneOp, 3, childStart);
   b.op(Op.REPORT_PID);
@@ -115,6 +126,15 @@ export function planLaunch(req: LaunchRequest): Launch {
     b.step("watch the parent process");
     b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
   }
+  if (cg?.fd !== undefined) {
+    b.step("close the cgroup directory");
+    e.sys("close", [cg.fd], { okErrno: "any" });
+  }
+  if (cg?.joinV1) {
+    b.step("wait to be placed in the container's cgroups");
+    b.op(Op.READY, [Ready.CGROUP]);
+    readies.push(Ready.CGROUP);
+  }
   if (req.idmapRootfs && !(ns.clone & K.CLONE_NEWUSER && ns.has.has("mount")))
     throw new ConfigError("linux.namespaces", "an idmapped root filesystem needs new user and mount namespaces");
   const idmapped = req.idmapRootfs ? b.slot() : undefined;
@@ -126,6 +146,10 @@ export function planLaunch(req: LaunchRequest): Launch {
     b.step("become root in the user namespace");
     e.sys("setresgid", [0, 0, 0]);
     e.sys("setresuid", [0, 0, 0]);
+  }
+  if (lateCgroupNs) {
+    b.step("create the cgroup namespace");
+    e.sys("unshare", [K.CLONE_NEWCGROUP]);
   }
   b.step("set the umask for setup");
   e.sys("umask", [0]);

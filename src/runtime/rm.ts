@@ -8,6 +8,7 @@ import { isAlive, processStartTime } from "../state/identity.ts";
 import { containerDir } from "../state/paths.ts";
 import { readContainerState } from "./container-state.ts";
 import { validateName } from "./run-rootfs.ts";
+import { cgroupOf, destroyCgroup, killCgroup } from "./cgroup-setup.ts";
 import { releaseImage } from "./run-image.ts";
 
 export async function removeContainers(ctx: Context, names: string[], o: { force: boolean }): Promise<number> {
@@ -30,6 +31,8 @@ async function removeOne(ctx: Context, name: string, o: { force: boolean }): Pro
   const init = { pid: s.pid, startTime: s.pid_start_time ?? -1 };
   if (s.status !== "exited" && isAlive(init)) {
     if (!o.force) throw new PelagosError("E_RUNNING", `Cannot remove container "${name}": it is running (stop it first, or use --force)`);
+    // every process of the container, also what forked away from the init
+    await killCgroup(cgroupOf(s.cgroup));
     let fd: number | undefined;
     try {
       fd = sys.pidfdOpen(s.pid);
@@ -42,6 +45,7 @@ async function removeOne(ctx: Context, name: string, o: { force: boolean }): Pro
     const deadline = Date.now() + 10_000;
     while (isAlive(init) && Date.now() < deadline) await Bun.sleep(5);
   }
+  await destroyCgroup(cgroupOf(s.cgroup));
   rmSync(containerDir(ctx.root, name), { recursive: true, force: true });
   if (s.image) await releaseImage(name);
 }

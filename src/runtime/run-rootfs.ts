@@ -17,6 +17,7 @@ import type { RunSpec } from "../plan/docker-config.ts";
 import { prepareImage, releaseImage } from "./run-image.ts";
 import { usernsInit } from "./security-options.ts";
 import { startInit } from "./start-init.ts";
+import { cgroupOf, createContainerCgroup, destroyCgroup, finishForegroundCgroup } from "./cgroup-setup.ts";
 
 export type RunOptions = RunFlags & {
   interactive: boolean;
@@ -37,7 +38,7 @@ export function validateName(name: string): string {
 }
 
 /** Claims the name: creates its directory exclusively (concurrent runs cannot both get it). */
-function claimName(ctx: Context, name: string): string {
+async function claimName(ctx: Context, name: string): Promise<string> {
   const dir = containerDir(ctx.root, name);
   mkdirSync(`${ctx.root}/containers`, { recursive: true, mode: 0o711 });
   try {
@@ -49,6 +50,7 @@ function claimName(ctx: Context, name: string): string {
   const prev = readContainerStateSafe(ctx, name);
   // a dead foreground run (pelagos was SIGKILLed) leaves a stale claim: take it over
   if (prev && prev.status !== "exited" && !isAlive({ pid: prev.watcher_pid, startTime: prev.watcher_start_time ?? -1 })) {
+    await destroyCgroup(cgroupOf(prev.cgroup));
     rmSync(dir, { recursive: true, force: true });
     return claimName(ctx, name);
   }
@@ -66,7 +68,7 @@ function readContainerStateSafe(ctx: Context, name: string): ContainerState | un
 export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
   const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomBytes(4).toString("hex")}`;
   const undo = new Undo();
-  const dir = claimName(ctx, name);
+  const dir = await claimName(ctx, name);
   undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   let spec: RunSpec;
   let overlay: { lower: string[]; upper: string; work: string } | undefined;
@@ -87,14 +89,18 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     name, rootfs: spec.rootfs, status: "created", pid: 0, watcher_pid: process.pid,
     watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
     command: spec.args, hostname: spec.hostname, labels: spec.labels, rm: o.rm,
+    ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
     ...(o.image ? { image: o.image } : {}),
   };
+  let cgroup: Awaited<ReturnType<typeof createContainerCgroup>> | undefined;
   try {
+    cgroup = await createContainerCgroup(name, config, undo);
+    state.cgroup = cgroup.state();
     writeContainerState(ctx.root, state);
     if (!o.interactive) devnull = sys.open("/dev/null", sys.O_RDONLY);
     const init = await startInit({
       config, rootfs: spec.rootfs, mode: "run", ownTerminal: true, overlay, userns: usernsInit(spec.security),
-      stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log,
+      stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log, cgroup,
       hookState: (pid, status) => ({ ociVersion: "1.2.0", id: name, status, pid, bundle: dir }),
       onCreated: (pid, startTime) => {
         state.pid = pid;
@@ -103,10 +109,14 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
         writeContainerState(ctx.root, state);
       },
     });
+    cgroup.closeDirfd();
     undo.commit();
     if (devnull !== undefined) sys.close(devnull);
     devnull = undefined;
     const code = await waitForeground(init, { interactive: o.interactive, signals });
+    const oom = await finishForegroundCgroup(cgroup, ctx.log);
+    delete state.cgroup;
+    if (oom) state.oom_killed = true;
     if (o.rm) {
       rmSync(dir, { recursive: true, force: true });
       if (o.image) await releaseImage(name);
@@ -120,6 +130,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     }
     return code;
   } catch (e) {
+    cgroup?.closeDirfd();
     signals.dispose();
     if (devnull !== undefined) sys.close(devnull);
     await undo.rollback(e);

@@ -16,6 +16,7 @@ import { copyWindowSize } from "./console.ts";
 import { hostFacts } from "./host-facts.ts";
 import { compileSeccompFor } from "./seccomp.ts";
 import { idmappedRootfs, writeIdMaps } from "./userns.ts";
+import type { CgroupPlacement } from "./cgroup-setup.ts";
 import { mark } from "../log/timing.ts";
 
 export type InitOptions = {
@@ -34,6 +35,8 @@ export type InitOptions = {
   hookState: (pid: number, status: string) => object;
   /** called when the init reached "created" (write state, pid file) */
   onCreated: (pid: number, startTime: number, cloneFlags: number) => void | Promise<void>;
+  /** the container's cgroup (cgroup-setup.ts): cloned into, and joined on v1 before any setup runs */
+  cgroup?: CgroupPlacement;
   log?: { warn: (m: string) => void; debug: (m: string) => void };
   /** `run --userns`: see UsernsInit */
   userns?: UsernsInit;
@@ -78,12 +81,18 @@ export async function startInit(o: InitOptions): Promise<Init> {
     } else throw new PelagosError("E_USAGE", "process.terminal is set: use --console-socket", { exitCode: 1 });
     consoleFd = 5;
   }
+  let cgroupFd: number | undefined;
+  if (o.cgroup?.dirfd !== undefined) {
+    cgroupFd = 5 + extraFds.length;
+    extraFds.push(o.cgroup.dirfd);
+  }
   const firstPreservedFd = 5 + extraFds.length;
   for (let i = 0; i < o.preserveFds; i++) extraFds.push(3 + i);
   const seccomp = compileSeccompFor(cfg, host, o.log);
   const launch = planLaunch({
     config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd, overlay: o.overlay,
     preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.userns?.idmapRootfs,
+    cgroup: o.cgroup ? { fd: cgroupFd, joinV1: o.cgroup.procs.length > 0 } : undefined,
   });
   mark("init: planned");
   let startTime = 0;
@@ -94,7 +103,11 @@ export async function startInit(o: InitOptions): Promise<Init> {
       stdio: o.stdio,
       extraFds,
       onReady: async (kind, pid) => {
-        if (kind === Ready.USERNS) {
+        if (kind === Ready.CGROUP) {
+          mark("init: cloned, joining the v1 cgroups");
+          o.cgroup!.join(pid, { viaClone: cgroupFd !== undefined });
+          mark("init: joined the v1 cgroups");
+        } else if (kind === Ready.USERNS) {
           const release = await o.userns?.allocate?.(cfg);
           try {
             writeIdMaps(pid, cfg);
