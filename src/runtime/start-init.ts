@@ -38,6 +38,8 @@ export type InitOptions = {
   /** the container's cgroup (cgroup-setup.ts): cloned into, and joined on v1 before any setup runs */
   cgroup?: CgroupPlacement;
   log?: { warn: (m: string) => void; debug: (m: string) => void };
+  /** where compiled seccomp filters are cached (under the runtime root) */
+  cacheDir?: string;
   /** `run --userns`: see UsernsInit */
   userns?: UsernsInit;
 };
@@ -88,7 +90,7 @@ export async function startInit(o: InitOptions): Promise<Init> {
   }
   const firstPreservedFd = 5 + extraFds.length;
   for (let i = 0; i < o.preserveFds; i++) extraFds.push(3 + i);
-  const seccomp = compileSeccompFor(cfg, host, o.log);
+  const seccomp = await compileSeccompFor(cfg, host, o.log, o.cacheDir);
   const launch = planLaunch({
     config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd, overlay: o.overlay,
     preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.userns?.idmapRootfs,

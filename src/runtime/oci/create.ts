@@ -60,7 +60,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
     const init = await startInit({
       config, rootfs, mode: o.mode === "run" ? "run" : "create", execFifo: fifo,
       consoleSocket: o.consoleSocket, ownTerminal: o.mode === "run",
-      stdio: ["inherit", "inherit", "inherit"], preserveFds: o.preserveFds, hookState, log: ctx.log, cgroup,
+      stdio: ["inherit", "inherit", "inherit"], preserveFds: o.preserveFds, hookState, log: ctx.log, cacheDir: `${ctx.root}/.seccomp`, cgroup,
       onCreated: (pid, startTime, cloneFlags) => {
         undo.push(`kill process ${pid}`, () => void sys.tryKill(pid, 9));
         record.pid = pid;
