@@ -68,6 +68,7 @@ typedef unsigned char u8;
 #define NR_renameat2 316
 #define NR_rt_sigtimedwait 128
 #define NR_clone 56
+#define NR_nanosleep 35
 #define NR_recvmsg 47
 #elif defined(__aarch64__)
 #define NR_read 63
@@ -103,6 +104,7 @@ typedef unsigned char u8;
 #define NR_renameat2 276
 #define NR_rt_sigtimedwait 137
 #define NR_clone 220
+#define NR_nanosleep 101
 #define NR_recvmsg 212
 #else
 #error "unsupported architecture"
@@ -171,7 +173,7 @@ enum {
   OP_SEND_FD = 14,  /* sendmsg(slots[a[0]], SCM_RIGHTS slots[a[1]]) */
   OP_MOVE_SYNC = 15,/* move the sync socket to fd a[0] (frees 3.. for preserved fds) */
   OP_SUPERVISE = 16,/* detached parent: a[0] out pipe, a[1] err pipe, a[2] state dir fd, a[3] control fd,
-                       a[4] max log bytes, a[5] log files kept (see supervise.inc) */
+                       a[4] -> {max log bytes, log files kept, cgroup dirs} (see supervise.inc) */
   OP_INIT = 17,     /* become a tiny init: clone; the child goes on with the next op, we forward signals and reap */
   OP_READY_FD = 18, /* like OP_READY(a[0]), but GO carries one SCM_RIGHTS fd: kept in slots[slot] */
 };
@@ -383,7 +385,7 @@ static i64 run_ops(struct op *ops, u32 from, u32 to, u8 *blob) {
     case OP_WAIT_CHILD:
       wait_child();
     case OP_SUPERVISE:
-      supervise(o);
+      supervise(o, blob);
     case OP_INIT:
       if (mini_init(o) == 0) break; /* the child: go on to exec */
       sys1(NR_exit_group, 125);

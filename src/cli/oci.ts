@@ -73,7 +73,7 @@ export const kill = defineCommand({
   async run(p: Parsed, ctx: Context) {
     const { killOci, parseSignal } = await import("../runtime/oci/kill.ts");
     if (p.positionals.length < 1 || p.positionals.length > 2) throw new UsageError(`"pelagos kill" needs a container id and an optional signal`);
-    killOci(ctx, p.positionals[0]!, parseSignal(p.positionals[1] ?? "SIGTERM"), { all: bool(p, "all") });
+    await killOci(ctx, p.positionals[0]!, parseSignal(p.positionals[1] ?? "SIGTERM"), { all: bool(p, "all") });
   },
 });
 

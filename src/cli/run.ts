@@ -8,6 +8,7 @@ import type { Context } from "./context.ts";
 import { UsageError } from "../errors.ts";
 import { bundleArgs, oneId, preserveFds } from "./oci.ts";
 import { securityArgs, securityFlags } from "./security-flags.ts";
+import { resourceArgs, resourceFlags } from "./cgroup-flags.ts";
 
 export default defineCommand({
   meta: { name: "run", description: "Run a command in a new container: pelagos run [OPTIONS] IMAGE|--rootfs DIR [CMD...], or an OCI bundle with --bundle DIR ID" },
@@ -35,6 +36,8 @@ export default defineCommand({
     network: { type: "string", description: "none, loopback (default) or host" },
     label: { type: "string", alias: "l", multiple: true, description: "Set a label KEY=VALUE" },
     ...securityArgs,
+    ...resourceArgs,
+    "cgroup-parent": { type: "string", description: "Parent cgroup of the container's cgroup (default pelagos)" },
     init: { type: "boolean", description: "Run a tiny init as PID 1 that forwards signals and reaps zombies" },
     "stop-signal": { type: "string", description: "Signal `stop` sends first (default SIGTERM)" },
     "stop-timeout": { type: "string", description: "Seconds `stop` waits before SIGKILL (default 10)" },
@@ -63,6 +66,7 @@ export default defineCommand({
       volumes: list(p, "volume"), tmpfs: list(p, "tmpfs"), readOnly: bool(p, "read-only"), tty: bool(p, "tty"),
       network: str(p, "network"), labels: list(p, "label"), interactive: bool(p, "interactive"), rm: bool(p, "rm"),
       ...securityFlags(p),
+      resources: resourceFlags(p), cgroupParent: str(p, "cgroup-parent"),
       init: bool(p, "init"), stopSignal: str(p, "stop-signal"), stopTimeout: str(p, "stop-timeout"),
       detach: bool(p, "detach") ? { logOpts: list(p, "log-opt") } : undefined,
     });

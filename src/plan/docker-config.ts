@@ -5,6 +5,7 @@
  */
 import type { OciConfig, OciMount, OciNamespace } from "../oci/runtime/config.ts";
 import { applySecurity, DEFAULT_SECURITY, type SecuritySpec } from "./security-config.ts";
+import type { LinuxResources } from "../cgroups/resources.ts";
 
 export { DOCKER_MASKED, DOCKER_READONLY } from "./security-config.ts";
 
@@ -33,7 +34,14 @@ export type RunSpec = {
   labels: Record<string, string>;
   /** capabilities, seccomp, paths, limits, user namespace; docker's defaults when absent */
   security?: SecuritySpec;
+  /** limits from the docker flags (device rules are added here) */
+  resources?: LinuxResources;
+  /** absolute: from --cgroup-parent and the name */
+  cgroupsPath?: string;
 };
+
+/** docker: no device but the defaults (cgroup-setup.ts appends the allow-list after this rule). */
+const DENY_ALL_DEVICES = [{ allow: false, access: "rwm" }];
 
 export function buildRunConfig(s: RunSpec): OciConfig {
   const user: OciMount[] = [
@@ -55,7 +63,11 @@ export function buildRunConfig(s: RunSpec): OciConfig {
     hostname: s.hostname,
     mounts: [...DOCKER_MOUNTS, ...user],
     annotations: Object.fromEntries(Object.entries(s.labels).map(([k, v]) => [`label.${k}`, v])),
-    linux: { namespaces },
+    linux: {
+      namespaces,
+      resources: { ...s.resources, devices: DENY_ALL_DEVICES } as NonNullable<OciConfig["linux"]>["resources"],
+      ...(s.cgroupsPath ? { cgroupsPath: s.cgroupsPath } : {}),
+    },
   };
   return applySecurity(config, s.security ?? DEFAULT_SECURITY);
 }

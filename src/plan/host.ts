@@ -7,6 +7,8 @@ export type HostFacts = {
   ownCaps: number[];
   /** "v2" pure unified; "hybrid" v1 controllers + cgroup2; "v1" */
   cgroups: "v2" | "hybrid" | "v1";
+  /** v1/hybrid: the hierarchies under /sys/fs/cgroup (for a container's own view of them) */
+  cgroupMounts?: import("./cgroup-mount.ts").CgroupMountFact[];
   /** kernel version [major, minor] (features like overlay "lowerdir+" depend on it) */
   kernel?: [number, number];
   /** pid of the runtime process (the trampoline checks its parent is still this one) */

@@ -9,7 +9,7 @@ import { syscallTable } from "../../ffi/syscalls.ts";
 import { Op, PlanBuilder } from "../spawn/plan-encode.ts";
 import { Emitter } from "./emit.ts";
 import type { HostFacts } from "./host.ts";
-import { Ready, type Launch } from "./launch.ts";
+import { Ready, type Launch, type LaunchCgroup } from "./launch.ts";
 import type { OciProcess } from "../oci/runtime/config.ts";
 import { planProcessStart } from "./process-start.ts";
 
@@ -66,13 +66,17 @@ export type ExecInRequest = {
   consoleFd?: number;
   /** -d: the trampoline outlives pelagos (no parent-death signal on it) */
   detach: boolean;
+  /** the container's cgroup, as for its init (launch.ts LaunchCgroup) */
+  cgroup?: LaunchCgroup;
   host: HostFacts;
 };
 
 /**
  * T: opens the container's root and pidfd, setns(pidfd, every namespace of
  * the container) — the PID namespace applies to children, so the process
- * it clones is born inside — then waits and mirrors the status.
+ * it clones is born inside, and into the container's cgroup (CLONE_INTO_CGROUP;
+ * v1 hierarchies are joined by the runtime at a sync point) — then waits and
+ * mirrors the status.
  * The child: chroot into the container's root (the nsenter technique: the
  * root of the mount namespace is not where pivot_root left the container),
  * then the same steps, in the same order and from the same builders, as the
@@ -97,7 +101,8 @@ export function planExecIn(req: ExecInRequest): Launch {
   e.sys("setns", [pidfd, req.namespaces]);
   e.close(pidfd);
   b.step("create the process");
-  const clone = b.op(Op.CLONE, [0, 0, 0, 0]);
+  const cg = req.cgroup;
+  const clone = b.op(Op.CLONE, [0, cg?.fd !== undefined ? 1 : 0, cg?.fd ?? 0, 0]);
   const child = b.label();
   b.target(clone, 3, child);
   b.op(Op.REPORT_PID);
@@ -106,6 +111,15 @@ export function planExecIn(req: ExecInRequest): Launch {
   b.here(child);
   b.step("watch the parent process");
   b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
+  if (cg?.fd !== undefined) {
+    b.step("close the cgroup directory");
+    e.sys("close", [cg.fd], { okErrno: "any" });
+  }
+  if (cg?.joinV1) {
+    b.step("wait to be placed in the container's cgroups");
+    b.op(Op.READY, [Ready.CGROUP]);
+    readies.push(Ready.CGROUP);
+  }
   b.step("enter the container's root");
   e.sys("fchdir", [root]);
   e.sys("chroot", [b.str(".")]);

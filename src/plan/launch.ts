@@ -34,7 +34,15 @@ import { planExec } from "./process.ts";
 import { planProcessStart } from "./process-start.ts";
 import { sysctlNamespace } from "../security/sysctl.ts";
 
-export const Ready = { USERNS: 1, HOOKS: 2, CONSOLE: 3, CREATED: 4 } as const;
+export const Ready = { USERNS: 1, HOOKS: 2, CONSOLE: 3, CREATED: 4, CGROUP: 5 } as const;
+
+/**
+ * The container's cgroup: `fd` (in the trampoline) of the cgroup2 leaf for CLONE_INTO_CGROUP;
+ * `joinV1`: the runtime writes the pid into v1 cgroup.procs files at a READY(CGROUP) right after
+ * clone. A cgroup namespace is then unshared by the init once it sits in every cgroup (clone3
+ * would root it at the runtime's cgroups, which on v1 hierarchies it never leaves otherwise).
+ */
+export type LaunchCgroup = { fd?: number; joinV1: boolean };
 
 export type LaunchRequest = {
   config: OciConfig;
@@ -61,6 +69,7 @@ export type LaunchRequest = {
    */
   idmapRootfs?: boolean;
   host: HostFacts;
+  cgroup?: LaunchCgroup;
   /** detached (`run -d`): the trampoline supervises instead of mirroring the status (fds are the trampoline's) */
   supervise?: SuperviseFds;
   /** `--init`: a tiny init stays PID 1 and runs the program as its child */
@@ -71,6 +80,8 @@ export type SuperviseFds = {
   out: number; err: number; dir: number; control: number; maxBytes: number; maxFiles: number;
   /** a terminal: the socket the pty master arrives on, and the stdin fifo copied to it */
   console?: number; stdin?: number;
+  /** the container's cgroup dirs (creation order), removed once it exited */
+  cgroupDirs?: string[];
 };
 
 export type Launch = {
@@ -111,7 +122,9 @@ export function planLaunch(req: LaunchRequest): Launch {
     e.sys("chdir", [b.str(req.rootfs)]);
   }
   b.step("create the container process");
-  const cloneOp = b.op(Op.CLONE, [ns.clone, 0, 0, 0]);
+  const cg = req.cgroup;
+  const lateCgroupNs = cg !== undefined && (ns.clone & K.CLONE_NEWCGROUP) !== 0;
+  const cloneOp = b.op(Op.CLONE, [lateCgroupNs ? ns.clone & ~K.CLONE_NEWCGROUP : ns.clone, cg?.fd !== undefined ? 1 : 0, cg?.fd ?? 0, 0]);
   const childStart = b.label();
   b.target(cloneOp, 3, childStart);
   b.op(Op.REPORT_PID);
@@ -120,7 +133,12 @@ export function planLaunch(req: LaunchRequest): Launch {
     const v = req.supervise;
     b.step("supervise the container");
     const pack = (lo: number, hi: number | undefined) => lo | ((hi ?? 0xffff) << 16);
-    b.op(Op.SUPERVISE, [pack(v.out, v.console), pack(v.err, v.stdin), v.dir, v.control, v.maxBytes, v.maxFiles]);
+    // the trampoline relocates pointer words only when non-zero: a string at blob offset 0 (this
+    // one could be the blob's first) would read as NULL and end the list
+    b.bytes(new Uint8Array(1));
+    const cgroupDirs = v.cgroupDirs?.length ? b.ptrArray(v.cgroupDirs.map((d) => b.str(d))) : 0;
+    const settings = b.words([v.maxBytes, v.maxFiles, cgroupDirs]);
+    b.op(Op.SUPERVISE, [pack(v.out, v.console), pack(v.err, v.stdin), v.dir, v.control, settings]);
   } else if (req.mode === "run") b.op(Op.WAIT_CHILD);
   else b.op(Op.EXIT, [0]);
 
@@ -129,6 +147,15 @@ export function planLaunch(req: LaunchRequest): Launch {
   if (req.mode === "run") {
     b.step("watch the parent process");
     b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
+  }
+  if (cg?.fd !== undefined) {
+    b.step("close the cgroup directory");
+    e.sys("close", [cg.fd], { okErrno: "any" });
+  }
+  if (cg?.joinV1) {
+    b.step("wait to be placed in the container's cgroups");
+    b.op(Op.READY, [Ready.CGROUP]);
+    readies.push(Ready.CGROUP);
   }
   if (req.idmapRootfs && !(ns.clone & K.CLONE_NEWUSER && ns.has.has("mount")))
     throw new ConfigError("linux.namespaces", "an idmapped root filesystem needs new user and mount namespaces");
@@ -141,6 +168,10 @@ export function planLaunch(req: LaunchRequest): Launch {
     b.step("become root in the user namespace");
     e.sys("setresgid", [0, 0, 0]);
     e.sys("setresuid", [0, 0, 0]);
+  }
+  if (lateCgroupNs) {
+    b.step("create the cgroup namespace");
+    e.sys("unshare", [K.CLONE_NEWCGROUP]);
   }
   b.step("set the umask for setup");
   e.sys("umask", [0]);

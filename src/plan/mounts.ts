@@ -10,6 +10,7 @@ import type { OciConfig, OciDevice } from "../oci/runtime/config.ts";
 import { Emitter, makedev, type Slot } from "./emit.ts";
 import type { HostFacts } from "./host.ts";
 import { parseMountOptions } from "./mount-options.ts";
+import { planCgroupV1Mount } from "./cgroup-mount.ts";
 
 const KERNEL_FS = new Set(["proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup", "cgroup2", "overlay", "ramfs", "hugetlbfs", "securityfs", "binfmt_misc", "debugfs", "tracefs", "fusectl", "pstore", "bpf"]);
 
@@ -46,6 +47,13 @@ export function planMounts(e: Emitter, root: Slot, config: OciConfig, host: Host
     if (!KERNEL_FS.has(type)) throw new ConfigError(`${path}.type`, `unsupported mount type "${type}"`);
     e.mkdirAll(root, rel);
     const target = e.openat2(root, rel, K.O_PATH | K.O_DIRECTORY, K.RESOLVE_IN_ROOT);
+    const ownCgroupView = (config.linux?.namespaces ?? []).some((n) => n.type === "cgroup" && !n.path) &&
+      !(config.linux?.namespaces ?? []).some((n) => n.type === "user") && (host.cgroupMounts?.length ?? 0) > 0;
+    if ((type === "cgroup" || type === "cgroup2") && host.cgroups !== "v2" && ownCgroupView) {
+      e.close(target);
+      planCgroupV1Mount(e, root, rel, host.cgroupMounts!, (o.set & K.MOUNT_ATTR_RDONLY) !== 0);
+      return;
+    }
     if ((type === "cgroup" || type === "cgroup2") && host.cgroups !== "v2") {
       // cgroup v1/hybrid host: show the host hierarchy, read-only unless asked rw (--privileged) (per-controller mounts come with the cgroups work)
       const tree = e.openTree("/sys/fs/cgroup", true);

@@ -7,14 +7,17 @@
  *   - a `--rm` container whose owner is gone (it exited, or was killed);
  *   - a directory without state.json whose name lock is free (killed between
  *     the name claim and the first write, which happen under that lock);
- *   - temp files of interrupted atomic writes, older than a minute.
+ *   - temp files of interrupted atomic writes, older than a minute;
+ *   - the cgroup of a stopped container whose owner died (the supervisor removes it otherwise).
  * Every delete goes through removeContainerDir (a validated name under
  * <root>/containers) or unlinks a single file in such a directory.
  */
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { nameLockId, tryLock } from "./name-lock.ts";
 import type { Context } from "../cli/context.ts";
-import { readContainerState, type ContainerState } from "./container-state.ts";
+import { readContainerState, writeContainerState, type ContainerState } from "./container-state.ts";
+import { cgroupOf, destroyCgroup } from "./cgroup-setup.ts";
+import { removeClaimedLeaves } from "./cgroup-claim.ts";
 import { removeContainerDir } from "./detach.ts";
 import { releaseImage } from "./run-image.ts";
 import { isStaleClaim, observe } from "./observe.ts";
@@ -28,6 +31,29 @@ function olderThanGrace(path: string, now: number): boolean {
     return now - statSync(path).mtimeMs > GRACE_MS;
   } catch {
     return false; // renamed or removed meanwhile
+  }
+}
+
+/**
+ * A stopped container keeps its record, not its cgroup: the supervisor removes it after the
+ * exit, but not when it was killed itself, and a foreground pelagos killed mid-run cannot.
+ */
+async function dropDeadCgroup(ctx: Context, s: ContainerState): Promise<void> {
+  if (!s.cgroup && !s.cgroup_claim?.length) return;
+  const o = observe(ctx.root, s);
+  if (o.initAlive || o.ownerAlive) return;
+  const release = tryLock(ctx.root, nameLockId(s.name));
+  if (!release) return;
+  try {
+    const again = readContainerState(ctx.root, s.name);
+    if (!again || JSON.stringify(again) !== JSON.stringify(s)) return;
+    await destroyCgroup(cgroupOf(again.cgroup));
+    removeClaimedLeaves(again);
+    delete again.cgroup;
+    delete again.cgroup_claim;
+    writeContainerState(ctx.root, again);
+  } finally {
+    release();
   }
 }
 
@@ -74,13 +100,18 @@ export async function sweep(ctx: Context, now = Date.now()): Promise<Swept> {
         continue;
       }
       const why = verdict(ctx.root, s);
-      if (!why) continue;
+      if (!why) {
+        await dropDeadCgroup(ctx, s);
+        continue;
+      }
       // a start in progress holds the name's lock; and the record must not have moved on since it was judged
       const release = tryLock(ctx.root, nameLockId(name));
       if (!release) continue;
       try {
         const again = readContainerState(ctx.root, name);
         if (again && JSON.stringify(again) === JSON.stringify(s) && verdict(ctx.root, again) === why) {
+          await destroyCgroup(cgroupOf(s.cgroup));
+          removeClaimedLeaves(s);
           removeContainerDir(ctx.root, name);
           if (s.image) await releaseImage(name);
           out.push({ name, why });

@@ -7,6 +7,7 @@
 import * as v from "valibot";
 import { containerState } from "../state/paths.ts";
 import { readJson, writeJsonAtomic } from "../state/store.ts";
+import { CgroupStateSchema } from "./cgroup-setup.ts";
 
 export const ContainerStateSchema = v.strictObject({
   name: v.string(),
@@ -23,6 +24,11 @@ export const ContainerStateSchema = v.strictObject({
   hostname: v.optional(v.string()),
   labels: v.record(v.string(), v.string()),
   rm: v.optional(v.boolean()),
+  /** the container's cgroup while it exists (destroyed when the container exits or is removed) */
+  cgroup: v.optional(CgroupStateSchema),
+  /** linux.resources as last set (run flags, then `pelagos update`) */
+  resources: v.optional(v.unknown()),
+  oom_killed: v.optional(v.boolean()),
   /** the image reference, for containers run from an image; its writable layer is under the data dir */
   image: v.optional(v.string()),
   /** detached (`run -d`): watcher_pid is the supervisor, which writes exit.json */
@@ -35,6 +41,8 @@ export const ContainerStateSchema = v.strictObject({
   log_max_files: v.optional(v.number()),
   /** CLONE_NEW* flags of the namespaces the container created (exec joins them) */
   clone_flags: v.optional(v.number()),
+  /** cgroup leaf dirs about to be made (cgroup-claim.ts): what `cleanup` removes if the start died */
+  cgroup_claim: v.optional(v.array(v.string())),
   /** how to start it again (`start`): an image's overlay, a user namespace pelagos set up */
   launch: v.optional(
     v.strictObject({

@@ -12,7 +12,8 @@
  *   5  state.json {running}; print the name
  * Killed before 4: T dies with us (or sees the control socket close and kills
  * C); the record says created with nothing alive, which `cleanup` removes.
- * Killed after 4: T owns C; the record names both.
+ * Killed after 4: T owns C; the record names both. The container's cgroup is
+ * created (and recorded) before the spawn; T removes it after C exited.
  */
 import { mkdirSync, rmSync } from "node:fs";
 import * as sys from "../../ffi/sys.ts";
@@ -23,6 +24,8 @@ import { processStartTime } from "../state/identity.ts";
 import { containerDir } from "../state/paths.ts";
 import { writeContainerState, type ContainerState } from "./container-state.ts";
 import { startInit, type UsernsInit } from "./start-init.ts";
+import { createRecordedCgroup } from "./cgroup-claim.ts";
+import type { CgroupManager } from "../cgroups/manager.ts";
 import { allocateAutoRanges } from "./security-options.ts";
 
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -45,6 +48,7 @@ export async function launchDetached(ctx: Context, req: DetachRequest): Promise<
     for (const fd of fds.splice(0)) sys.close(fd);
   };
   const undo = new Undo();
+  let cgroup: CgroupManager | undefined;
   try {
     const [outR, outW] = sys.pipe().map(open) as [number, number];
     const [errR, errW] = sys.pipe().map(open) as [number, number];
@@ -57,16 +61,20 @@ export async function launchDetached(ctx: Context, req: DetachRequest): Promise<
       // read-write: the container never sees end of file between two attach sessions
       stdin = open(sys.open(`${dir}/stdin`, sys.O_RDWR | sys.O_CLOEXEC));
     } else stdin = open(sys.open("/dev/null", sys.O_RDONLY | sys.O_CLOEXEC));
+    // recorded before anything runs in it: `cleanup` destroys the cgroup of a start that died
+    cgroup = await createRecordedCgroup(ctx.root, state, req.config, undo);
     const init = await startInit({
       config: req.config, rootfs: state.rootfs, mode: "run", stdio: [stdin, outW, errW], preserveFds: 0, log: ctx.log,
-      init: state.init, overlay: state.launch?.overlay, userns: usernsOf(state),
+      init: state.init, overlay: state.launch?.overlay, userns: usernsOf(state), cgroup, cacheDir: `${ctx.root}/.seccomp`,
       supervisor: {
         out: outR, err: errR, dir: dirFd, control: theirs, stdin: req.interactive ? stdin : undefined,
         maxBytes: state.log_max_bytes ?? DEFAULT_LOG_MAX_BYTES, maxFiles: state.log_max_files ?? DEFAULT_LOG_MAX_FILES,
+        cgroupDirs: cgroup.state().created,
       },
       hookState: (pid, status) => ({ ociVersion: "1.2.0", id: state.name, status, pid, bundle: dir }),
       onCreated: () => {},
     });
+    cgroup.closeDirfd();
     undo.push(`stop container "${state.name}"`, () => {
       sys.tryKill(init.pid, 9);
     });
@@ -89,6 +97,7 @@ export async function launchDetached(ctx: Context, req: DetachRequest): Promise<
     await undo.rollback(e);
     throw e;
   } finally {
+    cgroup?.closeDirfd();
     closeAll();
   }
 }

@@ -23,6 +23,7 @@ import { loadConfig, loadState, observe } from "./observe.ts";
 import { mergeEnv, parseEnvEntry, resolveUser } from "./run-options.ts";
 import { validateName } from "./run-rootfs.ts";
 import { compileSeccompFor } from "./seccomp.ts";
+import { placementFromState } from "./cgroup-setup.ts";
 
 export type ExecOptions = {
   name: string;
@@ -73,7 +74,9 @@ export async function execIn(ctx: Context, o: ExecOptions): Promise<number> {
   const host = hostFacts();
   // the container's own view of /etc/passwd (an image's overlay exists only in its mount namespace)
   const proc = execProcess(config.process, `/proc/${s.pid}/root`, o);
-  const seccomp = compileSeccompFor(config, host, ctx.log);
+  const seccomp = await compileSeccompFor(config, host, ctx.log, `${ctx.root}/.seccomp`);
+  // the container's cgroup: its limits and accounting apply to what exec starts
+  const cgroup = placementFromState(s.cgroup);
   const toClose: number[] = [];
   let ours: number | undefined;
   const extraFds: number[] = [];
@@ -83,8 +86,14 @@ export async function execIn(ctx: Context, o: ExecOptions): Promise<number> {
     toClose.push(a, theirs);
     extraFds.push(theirs);
   }
+  let cgroupFd: number | undefined;
+  if (cgroup?.dirfd !== undefined) {
+    cgroupFd = 5 + extraFds.length;
+    extraFds.push(cgroup.dirfd);
+  }
   const launch = planExecIn({
     pid: s.pid, namespaces: containerNamespaces(s.pid, config), proc, seccomp, consoleFd: o.tty ? 5 : undefined, detach: o.detach, host,
+    cgroup: cgroup ? { fd: cgroupFd, joinV1: cgroup.procs.length > 0 } : undefined,
   });
   const signals = o.detach ? undefined : new SignalForwarder();
   let master: number | undefined;
@@ -99,8 +108,9 @@ export async function execIn(ctx: Context, o: ExecOptions): Promise<number> {
       launch,
       stdio: nul !== undefined ? [nul, nul, nul] : [stdinFd, "inherit", "inherit"],
       extraFds,
-      onReady: (kind) => {
-        if (kind === Ready.CONSOLE && ours !== undefined) {
+      onReady: (kind, pid) => {
+        if (kind === Ready.CGROUP) cgroup!.join(pid, { viaClone: cgroupFd !== undefined });
+        else if (kind === Ready.CONSOLE && ours !== undefined) {
           master = sys.recvFd(ours);
           copyWindowSize(master);
         }
@@ -117,6 +127,7 @@ export async function execIn(ctx: Context, o: ExecOptions): Promise<number> {
     if (master !== undefined) sys.close(master);
     throw e;
   } finally {
+    cgroup?.closeDirfd();
     for (const fd of toClose) sys.close(fd);
   }
 }

@@ -1,6 +1,7 @@
 /** Gathers the HostFacts a plan needs (a few small /proc reads). */
 import { readFileSync } from "node:fs";
 import type { HostFacts } from "../plan/host.ts";
+import { cgroupMountFacts } from "../plan/cgroup-mount.ts";
 import { kernelVersion } from "./seccomp.ts";
 
 let cached: HostFacts | undefined;
@@ -13,11 +14,13 @@ export function hostFacts(): HostFacts {
   const eff = BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(status)?.[1] ?? "0"}`);
   const own: number[] = [];
   for (let i = 0; i <= lastCap; i++) if (bnd & eff & (1n << BigInt(i))) own.push(i);
+  const mountinfo = readFileSync("/proc/self/mountinfo", "utf8");
   cached = {
     arch: process.arch === "arm64" ? "arm64" : "x64",
     lastCap,
     ownCaps: own,
-    cgroups: cgroupLayout(readFileSync("/proc/self/mountinfo", "utf8")),
+    cgroups: cgroupLayout(mountinfo),
+    cgroupMounts: cgroupMountFacts(mountinfo),
     pid: process.pid,
     kernel: kernelVersion(),
   };

@@ -9,6 +9,7 @@ import { StateError } from "../errors.ts";
 import { isAlive } from "../state/identity.ts";
 import { ociFifo, ociState, RESERVED } from "../state/paths.ts";
 import { readJson, writeJsonAtomic } from "../state/store.ts";
+import { cgroupOf, CgroupStateSchema, isFrozen } from "./cgroup-setup.ts";
 
 export const OCI_VERSION = "1.2.0";
 
@@ -26,6 +27,8 @@ export const OciRecordSchema = v.strictObject({
   config: v.unknown(),
   /** namespaces the init created (CLONE_NEW* flags), for createContainer hooks and kill --all */
   cloneFlags: v.number(),
+  /** the container's cgroup (CgroupManager.state()), destroyed by delete */
+  cgroup: v.optional(CgroupStateSchema),
 });
 export type OciRecord = v.InferOutput<typeof OciRecordSchema>;
 
@@ -44,7 +47,9 @@ export function saveRecord(root: string, r: OciRecord): void {
 export function statusOf(root: string, r: OciRecord): OciStatus {
   if (r.pid === 0) return "creating";
   if (!isAlive({ pid: r.pid, startTime: r.pidStartTime })) return "stopped";
-  return existsSync(ociFifo(root, r.id)) ? "created" : "running";
+  if (existsSync(ociFifo(root, r.id))) return "created";
+  const cg = cgroupOf(r.cgroup);
+  return cg && isFrozen(cg) ? "paused" : "running";
 }
 
 export function ociStateJson(root: string, r: OciRecord, status = statusOf(root, r)) {

@@ -11,6 +11,8 @@ import { containerDir } from "../state/paths.ts";
 import { writeContainerState } from "./container-state.ts";
 import { stopOne } from "./control.ts";
 import { launchDetached } from "./detach.ts";
+import { removeClaimedLeaves } from "./cgroup-claim.ts";
+import { cgroupOf, destroyCgroup, withStoredResources } from "./cgroup-setup.ts";
 import { withLock } from "./lock.ts";
 import { exitFile, loadConfig, loadState, observe } from "./observe.ts";
 
@@ -20,7 +22,12 @@ export async function startAgain(ctx: Context, name: string): Promise<void> {
     const o = observe(ctx.root, s);
     if (o.status === "running") return;
     if (o.status === "created" && o.ownerAlive) throw new PelagosError("E_STATE", `Container "${name}" is still starting`);
-    const config = loadConfig(ctx.root, name);
+    // the limits last set (run flags, then `pelagos update`), and no leftover of the last run's cgroup
+    const config = withStoredResources(loadConfig(ctx.root, name), s.resources);
+    await destroyCgroup(cgroupOf(s.cgroup));
+    removeClaimedLeaves(s);
+    delete s.cgroup;
+    delete s.cgroup_claim;
     const dir = containerDir(ctx.root, name);
     rmSync(exitFile(ctx.root, name), { force: true });
     Object.assign(s, {

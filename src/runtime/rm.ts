@@ -7,7 +7,9 @@ import { signalInit, waitStopped } from "./control.ts";
 import { removeContainerDir } from "./detach.ts";
 import { loadState, observe } from "./observe.ts";
 import { validateName } from "./run-rootfs.ts";
+import { cgroupOf, destroyCgroup, killCgroup } from "./cgroup-setup.ts";
 import { releaseImage } from "./run-image.ts";
+import { removeClaimedLeaves } from "./cgroup-claim.ts";
 
 export async function removeContainers(ctx: Context, names: string[], o: { force: boolean }): Promise<number> {
   let failed = 0;
@@ -28,11 +30,15 @@ async function removeOne(ctx: Context, name: string, o: { force: boolean }): Pro
   const ob = observe(ctx.root, s);
   if (ob.initAlive || (s.detached && ob.ownerAlive)) {
     if (!o.force) throw new PelagosError("E_RUNNING", `Cannot remove container "${name}": it is running (stop it first, or use --force)`);
+    // every process of the container, also what forked away from the init
+    await killCgroup(cgroupOf(s.cgroup));
     signalInit(s, K.SIGKILL);
     // a supervisor still starting (no init recorded yet) is ended by the hand-over failing; give it time
     if (!(await waitStopped(ctx.root, name, 10_000)))
       throw new PelagosError("E_RUNNING", `Cannot remove container "${name}": it did not stop within 10 s`);
   }
+  await destroyCgroup(cgroupOf(s.cgroup));
+  removeClaimedLeaves(s);
   removeContainerDir(ctx.root, name);
   if (s.image) await releaseImage(name);
 }

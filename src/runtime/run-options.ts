@@ -10,6 +10,8 @@ import type { RunSpec } from "../plan/docker-config.ts";
 import { DEFAULT_PATH } from "../plan/process.ts";
 import { hostFacts } from "./host-facts.ts";
 import { buildSecuritySpec, type SecurityFlags } from "./security-options.ts";
+import type { DockerResourceFlags } from "../cgroups/docker-flags.ts";
+import { runCgroup } from "./run-cgroup.ts";
 
 export type RunFlags = {
   rootfs: string;
@@ -26,6 +28,9 @@ export type RunFlags = {
   tty: boolean;
   network?: string;
   labels: string[];
+  /** docker resource flags (--memory, --cpus, ...) */
+  resources?: DockerResourceFlags;
+  cgroupParent?: string;
 } & SecurityFlags;
 
 const ENV_KEY = /^[^=\0]+$/;
@@ -224,5 +229,6 @@ export function buildRunSpec(f: RunFlags, name: string, hostEnv: Record<string, 
     tmpfs: f.tmpfs.map(parseTmpfs),
     labels,
     security,
+    ...runCgroup(f.resources, f.cgroupParent, name),
   };
 }

@@ -22,6 +22,8 @@ import { startInit } from "./start-init.ts";
 import { parseSignal } from "./oci/kill.ts";
 import { isStaleClaim, saveConfig } from "./observe.ts";
 import { lockSync, nameLockId } from "./name-lock.ts";
+import { cgroupOf, destroyCgroup, finishForegroundCgroup, type createContainerCgroup } from "./cgroup-setup.ts";
+import { createRecordedCgroup, removeClaimedLeaves } from "./cgroup-claim.ts";
 
 export type RunOptions = RunFlags & {
   interactive: boolean;
@@ -47,10 +49,10 @@ export function validateName(name: string): string {
 }
 
 /** Claims the name: creates its directory exclusively (concurrent runs cannot both get it). */
-export function claimName(ctx: Context, initial: ContainerState, o: { locked?: boolean } = {}): string {
+export async function claimName(ctx: Context, initial: ContainerState, o: { locked?: boolean } = {}): Promise<string> {
   const release = o.locked ? undefined : lockSync(ctx.root, nameLockId(initial.name));
   try {
-    const dir = claimDir(ctx, initial.name);
+    const dir = await claimDir(ctx, initial.name);
     writeContainerState(ctx.root, initial);
     return dir;
   } finally {
@@ -58,7 +60,7 @@ export function claimName(ctx: Context, initial: ContainerState, o: { locked?: b
   }
 }
 
-function claimDir(ctx: Context, name: string): string {
+async function claimDir(ctx: Context, name: string): Promise<string> {
   const dir = containerDir(ctx.root, name);
   mkdirSync(`${ctx.root}/containers`, { recursive: true, mode: 0o711 });
   try {
@@ -70,6 +72,8 @@ function claimDir(ctx: Context, name: string): string {
   const prev = readContainerStateSafe(ctx, name);
   // a dead foreground run (pelagos was SIGKILLed) leaves a stale claim: take it over
   if (prev && isStaleClaim(ctx.root, prev)) {
+    await destroyCgroup(cgroupOf(prev.cgroup));
+    removeClaimedLeaves(prev);
     rmSync(dir, { recursive: true, force: true });
     return claimDir(ctx, name);
   }
@@ -112,7 +116,7 @@ export async function prepareRun(ctx: Context, o: RunOptions, name: string, undo
     watcher_start_time: processStartTime(process.pid), started_at: new Date().toISOString(),
     command: o.command, labels: {}, rm: o.rm, ...(o.image ? { image: o.image } : {}), ...extra,
   };
-  claimName(ctx, state, { locked });
+  await claimName(ctx, state, { locked });
   undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   let spec: RunSpec;
   let overlay: PreparedRun["overlay"];
@@ -122,7 +126,10 @@ export async function prepareRun(ctx: Context, o: RunOptions, name: string, undo
     spec = buildRunSpec({ ...o, rootfs: img.rootfs }, name, process.env, img.defaults);
   } else spec = buildRunSpec(o, name, process.env);
   const config = buildRunConfig(spec);
-  Object.assign(state, { rootfs: spec.rootfs, command: spec.args, hostname: spec.hostname, labels: spec.labels });
+  Object.assign(state, {
+    rootfs: spec.rootfs, command: spec.args, hostname: spec.hostname, labels: spec.labels,
+    ...(config.linux?.resources ? { resources: config.linux.resources } : {}),
+  });
   writeContainerState(ctx.root, state);
   saveConfig(ctx.root, name, config);
   return { dir, state, spec, config, overlay };
@@ -142,11 +149,14 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
   const { dir, state, spec, config, overlay } = prepared;
   let devnull: number | undefined;
   const signals = new SignalForwarder();
+  let cgroup: Awaited<ReturnType<typeof createContainerCgroup>> | undefined;
   try {
+    cgroup = await createRecordedCgroup(ctx.root, state, config, undo);
     if (!o.interactive) devnull = sys.open("/dev/null", sys.O_RDONLY);
     const init = await startInit({
       config, rootfs: spec.rootfs, mode: "run", ownTerminal: true, overlay, userns: usernsInit(spec.security),
-      stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log, init: o.init,
+      stdio: [devnull ?? "inherit", "inherit", "inherit"], preserveFds: 0, log: ctx.log, cacheDir: `${ctx.root}/.seccomp`, cgroup,
+      init: o.init,
       hookState: (pid, status) => ({ ociVersion: "1.2.0", id: name, status, pid, bundle: dir }),
       onCreated: (pid, startTime) => {
         state.pid = pid;
@@ -155,10 +165,14 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
         writeContainerState(ctx.root, state);
       },
     });
+    cgroup.closeDirfd();
     undo.commit();
     if (devnull !== undefined) sys.close(devnull);
     devnull = undefined;
     const code = await waitForeground(init, { interactive: o.interactive, signals });
+    const oom = await finishForegroundCgroup(cgroup, ctx.log);
+    delete state.cgroup;
+    if (oom) state.oom_killed = true;
     if (o.rm) {
       rmSync(dir, { recursive: true, force: true });
       if (o.image) await releaseImage(name);
@@ -172,6 +186,7 @@ export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
     }
     return code;
   } catch (e) {
+    cgroup?.closeDirfd();
     signals.dispose();
     if (devnull !== undefined) sys.close(devnull);
     await undo.rollback(e);

@@ -16,6 +16,7 @@ import { copyWindowSize } from "./console.ts";
 import { hostFacts } from "./host-facts.ts";
 import { compileSeccompFor } from "./seccomp.ts";
 import { idmappedRootfs, writeIdMaps } from "./userns.ts";
+import type { CgroupPlacement } from "./cgroup-setup.ts";
 import { mark } from "../log/timing.ts";
 
 export type InitOptions = {
@@ -34,11 +35,15 @@ export type InitOptions = {
   hookState: (pid: number, status: string) => object;
   /** called when the init reached "created" (write state, pid file) */
   onCreated: (pid: number, startTime: number, cloneFlags: number) => void | Promise<void>;
+  /** the container's cgroup (cgroup-setup.ts): cloned into, and joined on v1 before any setup runs */
+  cgroup?: CgroupPlacement;
   log?: { warn: (m: string) => void; debug: (m: string) => void };
+  /** where compiled seccomp filters are cached (under the runtime root) */
+  cacheDir?: string;
   /** `run --userns`: see UsernsInit */
   userns?: UsernsInit;
   /** detached: our fds for the supervisor (out/err pipe read ends, state dir, control socket) */
-  supervisor?: { out: number; err: number; dir: number; control: number; maxBytes: number; maxFiles: number; stdin?: number };
+  supervisor?: { out: number; err: number; dir: number; control: number; maxBytes: number; maxFiles: number; stdin?: number; cgroupDirs?: string[] };
   init?: boolean;
 };
 
@@ -88,6 +93,11 @@ export async function startInit(o: InitOptions): Promise<Init> {
     } else throw new PelagosError("E_USAGE", "process.terminal is set: use --console-socket", { exitCode: 1 });
     consoleFd = 5;
   }
+  let cgroupFd: number | undefined;
+  if (o.cgroup?.dirfd !== undefined) {
+    cgroupFd = 5 + extraFds.length;
+    extraFds.push(o.cgroup.dirfd);
+  }
   const firstPreservedFd = 5 + extraFds.length;
   for (let i = 0; i < o.preserveFds; i++) extraFds.push(3 + i);
   let supervise: SuperviseFds | undefined;
@@ -95,7 +105,7 @@ export async function startInit(o: InitOptions): Promise<Init> {
     const v = o.supervisor;
     const at = 5 + extraFds.length;
     extraFds.push(v.out, v.err, v.dir, v.control);
-    supervise = { out: at, err: at + 1, dir: at + 2, control: at + 3, maxBytes: v.maxBytes, maxFiles: v.maxFiles };
+    supervise = { out: at, err: at + 1, dir: at + 2, control: at + 3, maxBytes: v.maxBytes, maxFiles: v.maxFiles, cgroupDirs: v.cgroupDirs };
     if (supervisorConsole !== undefined) {
       supervise.console = 5 + extraFds.length;
       extraFds.push(supervisorConsole);
@@ -105,10 +115,11 @@ export async function startInit(o: InitOptions): Promise<Init> {
       }
     }
   }
-  const seccomp = compileSeccompFor(cfg, host, o.log);
+  const seccomp = await compileSeccompFor(cfg, host, o.log, o.cacheDir);
   const launch = planLaunch({
     config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd, overlay: o.overlay,
     preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.userns?.idmapRootfs,
+    cgroup: o.cgroup ? { fd: cgroupFd, joinV1: o.cgroup.procs.length > 0 } : undefined,
     supervise, init: o.init,
   });
   mark("init: planned");
@@ -120,7 +131,11 @@ export async function startInit(o: InitOptions): Promise<Init> {
       stdio: o.stdio,
       extraFds,
       onReady: async (kind, pid) => {
-        if (kind === Ready.USERNS) {
+        if (kind === Ready.CGROUP) {
+          mark("init: cloned, joining the v1 cgroups");
+          o.cgroup!.join(pid, { viaClone: cgroupFd !== undefined });
+          mark("init: joined the v1 cgroups");
+        } else if (kind === Ready.USERNS) {
           const release = await o.userns?.allocate?.(cfg);
           try {
             writeIdMaps(pid, cfg);

@@ -7,15 +7,9 @@ import * as v from "valibot";
 import { ConfigError } from "../errors.ts";
 import { ACTION_NAMES, FILTER_FLAGS } from "./actions.ts";
 
-export const OPERATORS = [
-  "SCMP_CMP_NE",
-  "SCMP_CMP_LT",
-  "SCMP_CMP_LE",
-  "SCMP_CMP_EQ",
-  "SCMP_CMP_GE",
-  "SCMP_CMP_GT",
-  "SCMP_CMP_MASKED_EQ",
-] as const;
+import { SECCOMP_OPS } from "../oci/runtime/names.ts";
+
+export const OPERATORS = SECCOMP_OPS;
 export type Operator = (typeof OPERATORS)[number];
 
 const U64_MAX = (1n << 64n) - 1n;

@@ -4,7 +4,7 @@
  * no_new_privs) — checked with /probe, inside and through exec.
  */
 import { beforeAll, describe, expect } from "bun:test";
-import { readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { busyboxRootfs } from "../helpers/rootfs.ts";
 import { explain, uniqueId } from "../helpers/pelagos.ts";
 import { parseKv } from "../helpers/probe.ts";
@@ -85,6 +85,21 @@ describe("pelagos exec", () => {
     expect((await rt.run(["exec", "-d", c.name, "sleep", marker])).code).toBe(0);
     expect(await until(() => pidsWithArg(marker).length === 1)).toBe(true);
     expect(readFileSync(`/proc/${pidsWithArg(marker)[0]}/status`, "utf8")).toMatch(/^Uid:\s+300000\s/m);
+  });
+
+  itIf(skip, "enters the container's cgroup; the supervisor removes the cgroup after the exit", async () => {
+    const c = await reporter(["--pids-limit", "64"]);
+    const s = JSON.parse(readFileSync(`${dir(c.name)}/state.json`, "utf8"));
+    const marker = `${64000 + Math.floor(Math.random() * 999)}`;
+    expect((await rt.run(["exec", "-d", c.name, "sleep", marker])).code).toBe(0);
+    expect(await until(() => pidsWithArg(marker).length === 1)).toBe(true);
+    const cg = (pid: number) => readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n").filter((l) => l && !l.includes("name=systemd")).sort();
+    expect(cg(pidsWithArg(marker)[0]!)).toEqual(cg(s.pid));
+    expect(cg(s.pid).some((l) => l.endsWith(`/${c.name}`))).toBe(true);
+    const created: string[] = s.cgroup.created;
+    expect(created.length).toBeGreaterThan(0);
+    expect((await rt.run(["stop", "-t", "0", c.name])).code).toBe(0);
+    expect(created.filter((d) => existsSync(d))).toEqual([]);
   });
 
   itIf(skip, "propagates the exit code; runs with the container's environment, -e, -w and -u", async () => {

@@ -2,6 +2,15 @@
 # PID 1 of the test VM. ttyS0 is the console (kernel + this script's log),
 # ttyS1 carries the command's output, then "PELAGOS-VM-EXIT <status>".
 /bin/busybox --install -s /bin
+# pivot_root refuses a root that is the initramfs itself (it has no parent mount): move the whole
+# tree onto a tmpfs and switch_root there, so containers in the guest can pivot_root.
+if [ "$$" = 1 ] && [ ! -e /.pelagos-switched ]; then
+  /bin/busybox mkdir -p /newroot
+  /bin/busybox mount -t tmpfs -o mode=755 tmpfs /newroot
+  for e in /*; do [ "$e" = /newroot ] || /bin/busybox cp -a "$e" /newroot/; done
+  /bin/busybox touch /newroot/.pelagos-switched
+  exec /bin/busybox switch_root /newroot /init
+fi
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TMPDIR=/tmp LD_LIBRARY_PATH=/lib/x86_64-linux-gnu PELAGOS_IN_VM=1
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys

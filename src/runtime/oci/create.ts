@@ -5,13 +5,13 @@ import * as sys from "../../../ffi/sys.ts";
 import type { Context } from "../../cli/context.ts";
 import { PelagosError, Undo, UsageError } from "../../errors.ts";
 import { runHooks } from "../../hooks/run.ts";
-import type { OciConfig } from "../../oci/runtime/config.ts";
 import { loadBundleConfig } from "../../oci/runtime/bundle.ts";
 import { ociDir, ociFifo, validateId } from "../../state/paths.ts";
 import { startInit } from "../start-init.ts";
 import { SignalForwarder, waitForeground } from "../foreground.ts";
 import { OCI_VERSION, saveRecord, type OciRecord } from "../oci-state.ts";
 import { destroy } from "./delete.ts";
+import { createContainerCgroup } from "../cgroup-setup.ts";
 import { mark } from "../../log/timing.ts";
 
 export type CreateOptions = {
@@ -32,7 +32,6 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
   mark("create: config parsed");
   if (!config.root?.path) throw new UsageError(`The bundle's config.json has no root.path`);
   const rootfs = resolveRootfs(bundle, config.root.path);
-  warnUnapplied(ctx, config);
   const undo = new Undo();
   const dir = ociDir(ctx.root, id);
   mkdirSync(ctx.root, { recursive: true, mode: 0o711 });
@@ -50,7 +49,10 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
   };
   const fifo = o.mode === "run" ? undefined : ociFifo(ctx.root, id);
   const signals = o.mode === "run" ? new SignalForwarder() : undefined;
+  let cgroup: Awaited<ReturnType<typeof createContainerCgroup>> | undefined;
   try {
+    cgroup = await createContainerCgroup(id, config, undo);
+    record.cgroup = cgroup.state();
     if (fifo) sys.mknodFifo(fifo, 0o622);
     const hookState = (pid: number, status: string) => ({
       ociVersion: OCI_VERSION, id, status, pid, bundle, ...(config.annotations ? { annotations: config.annotations } : {}),
@@ -58,7 +60,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
     const init = await startInit({
       config, rootfs, mode: o.mode === "run" ? "run" : "create", execFifo: fifo,
       consoleSocket: o.consoleSocket, ownTerminal: o.mode === "run",
-      stdio: ["inherit", "inherit", "inherit"], preserveFds: o.preserveFds, hookState, log: ctx.log,
+      stdio: ["inherit", "inherit", "inherit"], preserveFds: o.preserveFds, hookState, log: ctx.log, cacheDir: `${ctx.root}/.seccomp`, cgroup,
       onCreated: (pid, startTime, cloneFlags) => {
         undo.push(`kill process ${pid}`, () => void sys.tryKill(pid, 9));
         record.pid = pid;
@@ -68,6 +70,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
         if (o.pidFile) writeFileSync(resolve(o.pidFile), String(pid));
       },
     });
+    cgroup.closeDirfd();
     mark("create: init started");
     undo.commit();
     if (o.mode === "create") return 0;
@@ -85,6 +88,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
     if (!o.keep) await destroy(ctx, id, { force: true }).catch((e) => ctx.log.warn((e as Error).message));
     return code;
   } catch (e) {
+    cgroup?.closeDirfd();
     signals?.dispose();
     await undo.rollback(e);
     throw e;
@@ -103,8 +107,3 @@ function resolveRootfs(bundle: string, path: string): string {
   return real;
 }
 
-function warnUnapplied(ctx: Context, config: OciConfig): void {
-  if (config.linux?.resources && Object.keys(config.linux.resources).length > 0)
-    ctx.log.warn("linux.resources was validated but not applied: cgroup limits are not supported yet");
-  if (config.linux?.cgroupsPath) ctx.log.warn("linux.cgroupsPath was validated but not applied: cgroups are not supported yet");
-}

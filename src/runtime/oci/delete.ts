@@ -8,6 +8,7 @@ import { isAlive } from "../../state/identity.ts";
 import { ociDir, validateId } from "../../state/paths.ts";
 import { withLock } from "../lock.ts";
 import { loadRecord, ociStateJson, statusOf } from "../oci-state.ts";
+import { cgroupOf, destroyCgroup } from "../cgroup-setup.ts";
 import { killContainer } from "./kill.ts";
 
 /** The container's directory holds state.json and maybe exec.fifo: remove those, then the directory. */
@@ -27,8 +28,11 @@ export async function destroy(ctx: Context, rawId: string, o: { force: boolean }
     const status = statusOf(ctx.root, r);
     if (status === "running" && !o.force)
       throw new StateError("E_STATE", `Cannot delete container "${id}": it is running (stop it first, or use --force)`, { exitCode: 1 });
-    if (status === "created" || status === "running") {
-      killContainer(ctx, r, 9, { all: true });
+    if (status === "paused" && !o.force)
+      throw new StateError("E_STATE", `Cannot delete container "${id}": it is paused (use --force)`, { exitCode: 1 });
+    const cgroup = cgroupOf(r.cgroup);
+    if (status === "created" || status === "running" || status === "paused") {
+      await killContainer(ctx, r, 9, { all: true });
       const ident = { pid: r.pid, startTime: r.pidStartTime };
       const deadline = Date.now() + 10_000;
       while (isAlive(ident)) {
@@ -36,6 +40,8 @@ export async function destroy(ctx: Context, rawId: string, o: { force: boolean }
         await Bun.sleep(5);
       }
     }
+    // The cgroup goes first: if it cannot be removed the record stays, so delete can be retried.
+    await destroyCgroup(cgroup);
     removeStateDir(ociDir(ctx.root, id));
     const config = r.config as OciConfig;
     await runHooks("poststop", config.hooks?.poststop, ociStateJson(ctx.root, r, "stopped")).catch((e) =>

@@ -7,6 +7,7 @@ import { StateError, UsageError } from "../../errors.ts";
 import { processStartTime } from "../../state/identity.ts";
 import { validateId } from "../../state/paths.ts";
 import { loadRecord, statusOf, type OciRecord } from "../oci-state.ts";
+import { cgroupOf, killCgroup } from "../cgroup-setup.ts";
 
 export function parseSignal(s: string): number {
   if (/^\d+$/.test(s)) {
@@ -26,16 +27,30 @@ export function parseSignal(s: string): number {
   return n;
 }
 
-export function killOci(ctx: Context, rawId: string, signal: number, o: { all: boolean }): void {
+export async function killOci(ctx: Context, rawId: string, signal: number, o: { all: boolean }): Promise<void> {
   const id = validateId(rawId);
   const r = loadRecord(ctx.root, id);
   const status = statusOf(ctx.root, r);
-  if (status !== "running" && status !== "created")
+  if (status !== "running" && status !== "created" && status !== "paused")
     throw new StateError("E_STATE", `Cannot kill container "${id}": it is ${status}`, { exitCode: 1 });
-  killContainer(ctx, r, signal, o);
+  await killContainer(ctx, r, signal, o);
 }
 
-export function killContainer(_ctx: Context, r: OciRecord, signal: number, o: { all: boolean }): void {
+/**
+ * --all with a cgroup: every process in it (what forked or setsid'd cannot escape); SIGKILL through
+ * killAll (cgroup.kill, or freeze + kill + thaw until empty). Without a cgroup (a record from before
+ * cgroups): the init's pid namespace.
+ */
+export async function killContainer(_ctx: Context, r: OciRecord, signal: number, o: { all: boolean }): Promise<void> {
+  const cgroup = o.all ? cgroupOf(r.cgroup) : undefined;
+  if (cgroup) {
+    if (signal === 9) await killCgroup(cgroup);
+    else {
+      // a stopped process only sees the signal once thawed; runc likewise leaves a paused container paused
+      for (const pid of cgroup.pids()) sys.tryKill(pid, signal);
+    }
+    return;
+  }
   let pidfd: number;
   try {
     pidfd = sys.pidfdOpen(r.pid);
