@@ -30,8 +30,10 @@ async function removeOne(ctx: Context, name: string, o: { force: boolean }): Pro
   const ob = observe(ctx.root, s);
   if (ob.initAlive || (s.detached && ob.ownerAlive)) {
     if (!o.force) throw new PelagosError("E_RUNNING", `Cannot remove container "${name}": it is running (stop it first, or use --force)`);
-    // every process of the container, also what forked away from the init
-    await killCgroup(cgroupOf(s.cgroup));
+    // every process of the container, also what forked away from the init; a detached
+    // container's supervisor tears its cgroup down itself once the init died (SIGKILL of a
+    // PID namespace's init ends every process in it), and must not race a freezer-based kill
+    if (!(s.detached && ob.ownerAlive)) await killCgroup(cgroupOf(s.cgroup));
     signalInit(s, K.SIGKILL);
     // a supervisor still starting (no init recorded yet) is ended by the hand-over failing; give it time
     if (!(await waitStopped(ctx.root, name, 10_000)))
