@@ -71,11 +71,17 @@ export async function killAll(dirs: CgroupDirs, deps: KillDeps, timeoutMs = 1000
   const deadline = Date.now() + timeoutMs;
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     if (listPids(dirs, fs).length === 0) return;
-    if (canFreeze) await setFrozen(dirs, true, deps);
     try {
-      for (const pid of listPids(dirs, fs)) signal(pid, SIGKILL);
-    } finally {
-      if (canFreeze) await setFrozen(dirs, false, deps);
+      if (canFreeze) await setFrozen(dirs, true, deps);
+      try {
+        for (const pid of listPids(dirs, fs)) signal(pid, SIGKILL);
+      } finally {
+        if (canFreeze) await setFrozen(dirs, false, deps);
+      }
+    } catch (e) {
+      // the container's supervisor removed the cgroup meanwhile (its last process exited): done
+      if (procsFiles(dirs).every((f) => !fs.exists(f))) return;
+      throw e;
     }
     await sleep(delay);
     if (Date.now() > deadline) {

@@ -44,10 +44,11 @@ export async function compileSeccompFor(
   const { compileSeccomp } = await import("../seccomp/compile.ts");
   const { parseSeccompProfile } = await import("../seccomp/profile-schema.ts");
   const profile = parseSeccompProfile(raw, "linux.seccomp");
-  const c = compileSeccomp(profile, { arch: host.arch, capabilities, kernel, log: (m) => log?.debug(m) });
+  const c = compileSeccomp(profile, { arch: host.arch, capabilities, kernel });
   if (c.needsListener)
     throw new ConfigError("linux.seccomp.listenerPath", "seccomp user notification (SCMP_ACT_NOTIFY) is not supported yet");
-  if (c.skipped.length) log?.debug(`seccomp: syscalls unknown on ${host.arch}, skipped: ${c.skipped.join(", ")}`);
+  if (c.skipped.length)
+    log?.debug(`seccomp: ${c.skipped.length} syscall names the profile lists do not exist on ${host.arch} (skipped; they cannot be called)`);
   if (key) writeCache(`${cacheDir}/${key}`, c, log);
   return { filter: c.filter, flags: c.flags };
 }

@@ -123,6 +123,7 @@ export async function startInit(o: InitOptions): Promise<Init> {
     supervise, init: o.init,
   });
   mark("init: planned");
+  o.log?.debug(`plan: ${launch.steps.length} steps, ${launch.plan.length} bytes, namespaces 0x${launch.cloneFlags.toString(16)}`);
   let startTime = 0;
   let master: number | undefined;
   try {
