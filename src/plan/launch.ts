@@ -82,6 +82,8 @@ export type SuperviseFds = {
   console?: number; stdin?: number;
   /** the container's cgroup dirs (creation order), removed once it exited */
   cgroupDirs?: string[];
+  /** memory.events / memory.oom_control of the container's cgroup: read for exit.json's oomKilled */
+  oomFile?: string;
 };
 
 export type Launch = {
@@ -137,7 +139,7 @@ export function planLaunch(req: LaunchRequest): Launch {
     // one could be the blob's first) would read as NULL and end the list
     b.bytes(new Uint8Array(1));
     const cgroupDirs = v.cgroupDirs?.length ? b.ptrArray(v.cgroupDirs.map((d) => b.str(d))) : 0;
-    const settings = b.words([v.maxBytes, v.maxFiles, cgroupDirs]);
+    const settings = b.words([v.maxBytes, v.maxFiles, cgroupDirs, v.oomFile ? b.str(v.oomFile) : 0]);
     b.op(Op.SUPERVISE, [pack(v.out, v.console), pack(v.err, v.stdin), v.dir, v.control, settings]);
   } else if (req.mode === "run") b.op(Op.WAIT_CHILD);
   else b.op(Op.EXIT, [0]);

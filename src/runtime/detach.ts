@@ -69,7 +69,7 @@ export async function launchDetached(ctx: Context, req: DetachRequest): Promise<
       supervisor: {
         out: outR, err: errR, dir: dirFd, control: theirs, stdin: req.interactive ? stdin : undefined,
         maxBytes: state.log_max_bytes ?? DEFAULT_LOG_MAX_BYTES, maxFiles: state.log_max_files ?? DEFAULT_LOG_MAX_FILES,
-        cgroupDirs: cgroup.state().created,
+        cgroupDirs: cgroup.state().created, oomFile: oomCounter(cgroup),
       },
       hookState: (pid, status) => ({ ociVersion: "1.2.0", id: state.name, status, pid, bundle: dir }),
       onCreated: () => {},
@@ -108,6 +108,13 @@ function usernsOf(s: ContainerState): UsernsInit | undefined {
   if (!l?.idmap_rootfs) return undefined;
   const auto = l.userns_auto;
   return { idmapRootfs: true, allocate: auto === undefined ? undefined : (c) => allocateAutoRanges(c, auto) };
+}
+
+/** Where the kernel counts OOM kills for this cgroup (as cgroups/stats.ts readOomKilled reads it). */
+function oomCounter(m: CgroupManager): string | undefined {
+  if (m.dirs.v1.memory !== undefined) return `${m.dirs.v1.memory}/memory.oom_control`;
+  if (m.dirs.unified !== undefined && m.dirs.unifiedControllers.includes("memory")) return `${m.dirs.unified}/memory.events`;
+  return undefined;
 }
 
 /** Removes a container directory: only ever <root>/containers/<validated name>. */

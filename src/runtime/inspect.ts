@@ -21,7 +21,7 @@ export function inspectOne(root: string, name: string) {
     Args: s.command.slice(1),
     State: {
       Status: o.status, Running: o.status === "running", Pid: o.initAlive ? s.pid : 0, ExitCode: o.exitCode ?? (o.status === "dead" ? -1 : 0),
-      StartedAt: s.started_at, FinishedAt: o.finishedAt ?? "", Dead: o.status === "dead",
+      StartedAt: s.started_at, FinishedAt: o.finishedAt ?? "", Dead: o.status === "dead", OOMKilled: o.oomKilled === true,
     },
     Config: {
       Hostname: s.hostname, Cmd: s.command, Env: config?.process?.env ?? [], WorkingDir: config?.process?.cwd ?? "/",

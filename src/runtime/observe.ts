@@ -22,6 +22,7 @@ export const ExitSchema = v.strictObject({
   exitCode: v.pipe(v.number(), v.integer()),
   signal: v.pipe(v.number(), v.integer()),
   finishedAt: v.string(),
+  oomKilled: v.optional(v.boolean()),
 });
 export type ExitRecord = v.InferOutput<typeof ExitSchema>;
 
@@ -32,6 +33,7 @@ export type Observed = {
   status: Status;
   exitCode?: number;
   finishedAt?: string;
+  oomKilled?: boolean;
   /** the init is alive (pid + start time match) */
   initAlive: boolean;
   /** the supervisor (detached) or foreground pelagos is alive */
@@ -54,9 +56,9 @@ export function observe(root: string, state: ContainerState): Observed {
   const ownerAlive = isAlive({ pid: state.watcher_pid, startTime: state.watcher_start_time ?? -1 });
   const base = { state, initAlive, ownerAlive };
   const exit = state.detached ? readExit(root, state.name) : undefined;
-  if (exit && !initAlive) return { ...base, status: "exited", exitCode: exit.exitCode, finishedAt: exit.finishedAt };
+  if (exit && !initAlive) return { ...base, status: "exited", exitCode: exit.exitCode, finishedAt: exit.finishedAt, oomKilled: exit.oomKilled };
   if (state.status === "exited" && !initAlive)
-    return { ...base, status: "exited", exitCode: state.exit_code, finishedAt: state.finished_at };
+    return { ...base, status: "exited", exitCode: state.exit_code, finishedAt: state.finished_at, oomKilled: state.oom_killed };
   if (initAlive) return { ...base, status: "running" };
   if (ownerAlive) return { ...base, status: state.pid > 0 ? "running" : "created" };
   return { ...base, status: "dead" };

@@ -43,7 +43,7 @@ export type InitOptions = {
   /** `run --userns`: see UsernsInit */
   userns?: UsernsInit;
   /** detached: our fds for the supervisor (out/err pipe read ends, state dir, control socket) */
-  supervisor?: { out: number; err: number; dir: number; control: number; maxBytes: number; maxFiles: number; stdin?: number; cgroupDirs?: string[] };
+  supervisor?: { out: number; err: number; dir: number; control: number; maxBytes: number; maxFiles: number; stdin?: number; cgroupDirs?: string[]; oomFile?: string };
   init?: boolean;
 };
 
@@ -105,7 +105,7 @@ export async function startInit(o: InitOptions): Promise<Init> {
     const v = o.supervisor;
     const at = 5 + extraFds.length;
     extraFds.push(v.out, v.err, v.dir, v.control);
-    supervise = { out: at, err: at + 1, dir: at + 2, control: at + 3, maxBytes: v.maxBytes, maxFiles: v.maxFiles, cgroupDirs: v.cgroupDirs };
+    supervise = { out: at, err: at + 1, dir: at + 2, control: at + 3, maxBytes: v.maxBytes, maxFiles: v.maxFiles, cgroupDirs: v.cgroupDirs, oomFile: v.oomFile };
     if (supervisorConsole !== undefined) {
       supervise.console = 5 + extraFds.length;
       extraFds.push(supervisorConsole);

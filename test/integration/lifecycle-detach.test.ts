@@ -25,6 +25,15 @@ afterAll(() => {
   if (vol) rmSync(vol, { recursive: true, force: true });
 });
 
+function hasMemoryController(): boolean {
+  if (existsSync("/sys/fs/cgroup/memory")) return true;
+  try {
+    return readFileSync("/sys/fs/cgroup/cgroup.controllers", "utf8").split(/\s+/).includes("memory");
+  } catch {
+    return false;
+  }
+}
+
 const runD = (args: string[], flags: string[] = []) => rt.run(["run", "-d", ...flags, "--rootfs", rootfs, ...args]);
 const dir = (name: string) => `${rt.root}/containers/${name}`;
 const state = (name: string) => JSON.parse(readFileSync(`${dir(name)}/state.json`, "utf8"));
@@ -146,6 +155,15 @@ describe("stop, kill, rm", () => {
     expect(rm.code, explain(rm)).toBe(0);
     expect(existsSync(dir(n2))).toBe(false);
   });
+
+  itIf(skip ?? (hasMemoryController() ? null : "needs the memory controller"),
+    "an OOM kill is recorded by the supervisor (exit.json, inspect)", async () => {
+      const name = uniqueId();
+      expect((await runD(["sh", "-c", "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done"], ["--name", name, "--memory", "16m", "--memory-swap", "16m"])).code).toBe(0);
+      expect((await rt.run(["wait", name], { timeoutMs: 30_000 })).stdout.trim()).toBe("137");
+      const i = JSON.parse((await rt.run(["inspect", name])).stdout)[0];
+      expect(i.State.OOMKilled).toBe(true);
+    }, 40_000);
 
   itIf(skip, "a recycled pid is never taken for the container (start time mismatch)", async () => {
     const name = uniqueId();
