@@ -39,7 +39,7 @@ export const ContainerStateSchema = v.strictObject({
   stop_timeout: v.optional(v.number()),
   log_max_bytes: v.optional(v.number()),
   log_max_files: v.optional(v.number()),
-  /** CLONE_NEW* flags of the namespaces the container created (exec joins them) */
+  /** CLONE_NEW* flags of the namespaces the container created (informational: exec derives them from config.json) */
   clone_flags: v.optional(v.number()),
   /** cgroup leaf dirs about to be made (cgroup-claim.ts): what `cleanup` removes if the start died */
   cgroup_claim: v.optional(v.array(v.string())),
