@@ -55,7 +55,14 @@ export const ps = defineCommand({
     const filters = parseFilters(list(p, "filter"));
     await sweep(ctx);
     const all = bool(p, "all") || filters.some((f) => f.key === "status");
-    const rows = observeAll(ctx.root).map(toRow).filter((r) => (all || r.state === "running") && matches(r, filters));
+    const { cgroupOf, isFrozen } = await import("../runtime/cgroup-setup.ts");
+    const frozen = (o: { initAlive: boolean; state: { cgroup?: unknown } }) => {
+      const m = o.initAlive ? cgroupOf(o.state.cgroup as never) : undefined;
+      return m !== undefined && isFrozen(m);
+    };
+    const rows = observeAll(ctx.root)
+      .map((o) => toRow(o, frozen(o)))
+      .filter((r) => (all || r.state === "running" || r.state === "paused") && matches(r, filters));
     if (bool(p, "quiet")) for (const r of rows) console.log(r.name);
     else if (format === "json") console.log(JSON.stringify(rows));
     else console.log(formatTable(rows));

@@ -13,6 +13,7 @@ import { processStartTime } from "../state/identity.ts";
 import { readContainerState, type ContainerState } from "./container-state.ts";
 import { parseSignal } from "./oci/kill.ts";
 import { loadState, observe, type Observed } from "./observe.ts";
+import { cgroupOf, isFrozen } from "./cgroup-setup.ts";
 
 /** Sends `sig` to the container's init; false when it is not running. */
 export function signalInit(s: ContainerState, sig: number): boolean {
@@ -50,10 +51,17 @@ export function stopSignalOf(s: ContainerState): number {
   return s.stop_signal ? parseSignal(s.stop_signal) : K.SIGNALS.SIGTERM!;
 }
 
+/** A frozen (paused) container gets no signal, not even SIGKILL on a v1 freezer: thaw it first. */
+export async function thawIfPaused(s: ContainerState): Promise<void> {
+  const m = cgroupOf(s.cgroup);
+  if (m && isFrozen(m)) await m.thaw().catch(() => {});
+}
+
 /** docker stop: the stop signal, `timeoutS` seconds, then SIGKILL. */
 export async function stopOne(root: string, name: string, timeoutS?: number): Promise<void> {
   const s = loadState(root, name);
   if (observe(root, s).status !== "running") return;
+  await thawIfPaused(s);
   const t = timeoutS ?? s.stop_timeout ?? 10;
   if (t > 0 && signalInit(s, stopSignalOf(s)) && (await waitStopped(root, name, t * 1000))) return;
   signalInit(s, K.SIGKILL);

@@ -5,7 +5,7 @@ import type { Observed } from "./observe.ts";
 export type PsRow = {
   name: string;
   status: string;
-  state: Observed["status"];
+  state: Observed["status"] | "paused";
   pid: number;
   exitCode?: number;
   command: string;
@@ -25,16 +25,16 @@ export function parseFilters(raw: string[]): PsFilter[] {
     if (eq <= 0 || !["name", "label", "status"].includes(key))
       throw new UsageError(`Invalid --filter "${f}": expected name=…, label=KEY[=VALUE] or status=…`);
     const value = f.slice(eq + 1);
-    if (key === "status" && !["created", "running", "exited", "dead"].includes(value))
-      throw new UsageError(`Invalid --filter "${f}": status is created, running, exited or dead`);
+    if (key === "status" && !["created", "running", "paused", "exited", "dead"].includes(value))
+      throw new UsageError(`Invalid --filter "${f}": status is created, running, paused, exited or dead`);
     return { key: key as PsFilter["key"], value };
   });
 }
 
-export function toRow(o: Observed): PsRow {
+export function toRow(o: Observed, paused = false): PsRow {
   const s = o.state;
   return {
-    name: s.name, state: o.status, status: describe(o), pid: o.initAlive ? s.pid : 0, exitCode: o.exitCode,
+    name: s.name, state: paused ? "paused" : o.status, status: describe(o) + (paused ? " (Paused)" : ""), pid: o.initAlive ? s.pid : 0, exitCode: o.exitCode,
     command: s.command.join(" "), created: s.started_at, finishedAt: o.finishedAt, labels: s.labels, rootfs: s.rootfs,
     ...(s.image ? { image: s.image } : {}),
   };

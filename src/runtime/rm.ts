@@ -3,7 +3,7 @@ import type { Context } from "../cli/context.ts";
 import { PelagosError } from "../errors.ts";
 import * as K from "../../ffi/consts.ts";
 import { stderr } from "../log/logger.ts";
-import { signalInit, waitStopped } from "./control.ts";
+import { signalInit, thawIfPaused, waitStopped } from "./control.ts";
 import { removeContainerDir } from "./detach.ts";
 import { loadState, observe } from "./observe.ts";
 import { validateName } from "./run-rootfs.ts";
@@ -34,6 +34,7 @@ async function removeOne(ctx: Context, name: string, o: { force: boolean }): Pro
     // container's supervisor tears its cgroup down itself once the init died (SIGKILL of a
     // PID namespace's init ends every process in it), and must not race a freezer-based kill
     if (!(s.detached && ob.ownerAlive)) await killCgroup(cgroupOf(s.cgroup));
+    else await thawIfPaused(s);
     signalInit(s, K.SIGKILL);
     // a supervisor still starting (no init recorded yet) is ended by the hand-over failing; give it time
     if (!(await waitStopped(ctx.root, name, 10_000)))

@@ -165,6 +165,21 @@ describe("stop, kill, rm", () => {
       expect(i.State.OOMKilled).toBe(true);
     }, 40_000);
 
+  itIf(skip, "a paused container is listed as paused, and stop / rm -f still end it", async () => {
+    const name = uniqueId();
+    expect((await runD(["/probe", "sleep-trap", "SIGTERM", `/vol/${name}`], ["--name", name, "-v", `${vol}:/vol`])).code).toBe(0);
+    expect(await until(() => readFileSync(`${dir(name)}/stdout.log`, "utf8").includes("ready"))).toBe(true);
+    expect((await rt.run(["pause", name])).code).toBe(0);
+    expect((await psJson([])).find((x) => x.name === name)?.state).toBe("paused");
+    expect((await rt.run(["stop", "-t", "5", name])).code).toBe(0);
+    expect(readFileSync(`${vol}/${name}`, "utf8").trim()).toBe("15");
+    const n2 = uniqueId();
+    expect((await runD(["sleep", "1000"], ["--name", n2])).code).toBe(0);
+    expect((await rt.run(["pause", n2])).code).toBe(0);
+    const rm = await rt.run(["rm", "-f", n2]);
+    expect(rm.code, explain(rm)).toBe(0);
+  });
+
   itIf(skip, "a recycled pid is never taken for the container (start time mismatch)", async () => {
     const name = uniqueId();
     expect((await runD(["true"], ["--name", name])).code).toBe(0);
