@@ -40,7 +40,7 @@ describe("ps filters", () => {
   });
   test("bad filters are usage errors", () => {
     expect(() => parseFilters(["id=1"])).toThrow("--filter");
-    expect(() => parseFilters(["status=paused"])).toThrow("status");
+    expect(() => parseFilters(["status=frozen"])).toThrow("status");
   });
 });
 
