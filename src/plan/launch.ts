@@ -135,9 +135,6 @@ export function planLaunch(req: LaunchRequest): Launch {
     const v = req.supervise;
     b.step("supervise the container");
     const pack = (lo: number, hi: number | undefined) => lo | ((hi ?? 0xffff) << 16);
-    // the trampoline relocates pointer words only when non-zero: a string at blob offset 0 (this
-    // one could be the blob's first) would read as NULL and end the list
-    b.bytes(new Uint8Array(1));
     const cgroupDirs = v.cgroupDirs?.length ? b.ptrArray(v.cgroupDirs.map((d) => b.str(d))) : 0;
     const settings = b.words([v.maxBytes, v.maxFiles, cgroupDirs, v.oomFile ? b.str(v.oomFile) : 0]);
     b.op(Op.SUPERVISE, [pack(v.out, v.console), pack(v.err, v.stdin), v.dir, v.control, settings]);

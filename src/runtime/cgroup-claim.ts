@@ -13,7 +13,7 @@ import { hostLayout, type CgroupManager } from "../cgroups/manager.ts";
 import { resolvePlacement } from "../cgroups/placement.ts";
 import { removeDirs } from "../cgroups/setup.ts";
 import { writeContainerState, type ContainerState } from "./container-state.ts";
-import { createContainerCgroup } from "./cgroup-setup.ts";
+import { cgroupLeaf, createContainerCgroup } from "./cgroup-setup.ts";
 
 /** The leaf dirs `create` would make for this container that do not exist now. */
 export function cgroupLeavesToMake(name: string, config: OciConfig): string[] {
@@ -25,9 +25,10 @@ export function cgroupLeavesToMake(name: string, config: OciConfig): string[] {
 
 /** Records the claim, creates the cgroup, records it; the undo destroys it. */
 export async function createRecordedCgroup(root: string, state: ContainerState, config: OciConfig, undo: Undo): Promise<CgroupManager> {
-  state.cgroup_claim = cgroupLeavesToMake(state.name, config);
+  const leaf = cgroupLeaf(root, state.name);
+  state.cgroup_claim = cgroupLeavesToMake(leaf, config);
   writeContainerState(root, state);
-  const m = await createContainerCgroup(state.name, config, undo);
+  const m = await createContainerCgroup(leaf, config, undo);
   state.cgroup = m.state();
   writeContainerState(root, state);
   return m;

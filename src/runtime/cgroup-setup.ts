@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import * as v from "valibot";
+import { createHash } from "node:crypto";
 import type { Undo } from "../errors.ts";
 import { mark } from "../log/timing.ts";
 import type { OciConfig } from "../oci/runtime/config.ts";
@@ -50,6 +51,16 @@ export function containerResources(config: OciConfig): LinuxResources | undefine
     out.devices = [...res.devices, ...own, ...DEFAULT_ALLOWED_DEVICES];
   }
   return out;
+}
+
+/**
+ * The cgroup leaf for container `id` under runtime root `root`: the id itself
+ * for the default root, else the id plus a hash of the root, so two runtime
+ * roots (tests, rootless users) never share a cgroup.
+ */
+export function cgroupLeaf(root: string, id: string): string {
+  if (root === "/run/pelagos") return id;
+  return `${id}-${createHash("sha256").update(root).digest("hex").slice(0, 8)}`;
 }
 
 /** Creates the container's cgroup with its limits; the Undo destroys it (killing anything inside). */

@@ -22,12 +22,13 @@ describe("PlanBuilder", () => {
     // op 0: SYSCALL openat, ok_errno ENOENT, slot 0, step 0
     expect([dv.getUint32(32, true), dv.getUint32(36, true), dv.getUint32(40, true), dv.getInt32(44, true), dv.getInt32(48, true), dv.getUint32(52, true)]).toEqual([1, 257, 1, 2, 0, 0]);
     expect(dv.getBigUint64(56, true)).toBe(BigInt.asUintN(64, -100n));
-    expect(dv.getBigUint64(64, true)).toBe(TAG_PTR | 0n);
+    expect(dv.getBigUint64(64, true)).toBe(TAG_PTR | 8n);
     // op 1: EXEC with a slot reference, step 1
     expect(dv.getUint32(32 + 72, true)).toBe(Op.EXEC);
     expect(dv.getUint32(32 + 72 + 20, true)).toBe(1);
     expect(dv.getBigUint64(32 + 72 + 24 + 8, true)).toBe(TAG_SLOT | 0n);
-    expect(new TextDecoder().decode(out.subarray(blobOff, blobOff + 2))).toBe("/x");
+    // the blob starts with 8 reserved zero bytes: no pointer may have offset 0 (it would read as NULL)
+    expect(new TextDecoder().decode(out.subarray(blobOff + 8, blobOff + 10))).toBe("/x");
     expect(b.steps).toEqual(["open a file", "exec"]);
   });
 

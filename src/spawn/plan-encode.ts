@@ -67,7 +67,8 @@ export class PlanBuilder {
   #nOps = 0;
   #bytes = new Uint8Array(8192);
   #words = new Uint32Array(this.#bytes.buffer);
-  #len = 0;
+  /** the blob's first 8 bytes stay zero: offset 0 would read as NULL (the trampoline relocates non-zero words only) */
+  #len = 8;
   #relocs: number[] = [];
   #slots = 0;
   #stepIndex = new Map<string, number>();

@@ -191,8 +191,11 @@ export function cgroupCases(label: string, skip: string | null, rt: RuntimeRoot,
     }, 120_000);
 
     itIf(skip, "a failed start leaves no cgroup; cgroupsPath in the systemd form and unenforceable limits are clear errors", async () => {
+      // a container's leaf is its name, plus a hash of the runtime root for roots other than /run/pelagos
       const leftovers = (leaf: string) =>
-        [`/sys/fs/cgroup/pelagos/${leaf}`, ...readdirSync("/sys/fs/cgroup").map((h) => `/sys/fs/cgroup/${h}/pelagos/${leaf}`)].filter((d) => existsSync(d));
+        ["/sys/fs/cgroup/pelagos", ...readdirSync("/sys/fs/cgroup").map((h) => `/sys/fs/cgroup/${h}/pelagos`)]
+          .filter((p) => existsSync(p))
+          .flatMap((p) => readdirSync(p).filter((e) => e === leaf || e.startsWith(`${leaf}-`)).map((e) => `${p}/${e}`));
       const name = named();
       const r = await rt.run(["run", "--name", name, "--memory", "32m", "--rootfs", rootfs, "/no/such/program"]);
       expect(r.code, explain(r)).toBe(127);

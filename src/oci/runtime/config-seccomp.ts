@@ -20,6 +20,10 @@ export const SeccompSyscallSchema = obj({
   action,
   errnoRet: v.optional(u32),
   args: v.optional(v.array(SeccompArgSchema)),
+  // Docker's profile extensions, kept (not dropped as unknown): they make the filter stricter
+  // (capability- and arch-gated rules); src/seccomp validates them when it compiles the profile
+  includes: v.optional(v.unknown()),
+  excludes: v.optional(v.unknown()),
 });
 
 export const SeccompSchema = obj({
@@ -30,6 +34,7 @@ export const SeccompSchema = obj({
   listenerPath: v.optional(absPath),
   listenerMetadata: v.optional(str),
   syscalls: v.optional(v.array(SeccompSyscallSchema)),
+  archMap: v.optional(v.unknown()),
 });
 
 export type OciSeccomp = v.InferOutput<typeof SeccompSchema>;

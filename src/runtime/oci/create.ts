@@ -11,7 +11,7 @@ import { startInit } from "../start-init.ts";
 import { SignalForwarder, waitForeground } from "../foreground.ts";
 import { OCI_VERSION, saveRecord, type OciRecord } from "../oci-state.ts";
 import { destroy } from "./delete.ts";
-import { createContainerCgroup } from "../cgroup-setup.ts";
+import { cgroupLeaf, createContainerCgroup } from "../cgroup-setup.ts";
 import { mark } from "../../log/timing.ts";
 
 export type CreateOptions = {
@@ -51,7 +51,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
   const signals = o.mode === "run" ? new SignalForwarder() : undefined;
   let cgroup: Awaited<ReturnType<typeof createContainerCgroup>> | undefined;
   try {
-    cgroup = await createContainerCgroup(id, config, undo);
+    cgroup = await createContainerCgroup(cgroupLeaf(ctx.root, id), config, undo);
     record.cgroup = cgroup.state();
     if (fifo) sys.mknodFifo(fifo, 0o622);
     const hookState = (pid: number, status: string) => ({
