@@ -5,7 +5,7 @@
  * checked is what the kernel says: exit statuses, cgroup files, /proc inside.
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import { explain, PELAGOS_BIN, type RuntimeRoot, uniqueId } from "../helpers/pelagos.ts";
 import { busyboxRootfs, makeBundle } from "../helpers/rootfs.ts";
@@ -61,6 +61,16 @@ export function cgroupCases(label: string, skip: string | null, rt: RuntimeRoot,
       expect(m.code, explain(m)).toBe(0);
       expect(m.stdout.trim()).toBe(String(40 << 20));
     }, 60_000);
+
+    itIf(skip ?? (mode() === "v2" && existsSync("/dev/vda") ? null : "needs pure cgroup v2 and a block device (/dev/vda in the test VM)"),
+      "an io limit is visible for a block device: io.max of the container's cgroup, seen from inside", async () => {
+        const dev = statSync("/dev/vda");
+        const majMin = `${Math.floor(dev.rdev / 256)}:${dev.rdev % 256}`;
+        const r = await rt.run(["run", "--rm", "--device-read-bps", "/dev/vda:1mb", "--device-write-iops", "/dev/vda:100",
+          "--rootfs", rootfs, "cat", "/sys/fs/cgroup/io.max"]);
+        expect(r.code, explain(r)).toBe(0);
+        expect(r.stdout).toContain(`${majMin} rbps=1048576 wbps=max riops=max wiops=100`);
+      }, 60_000);
 
     itIf(skip, "a memory hog under --memory 32m is OOM-killed: status 137, OOMKilled recorded, cgroup gone after rm", async () => {
       const name = named();

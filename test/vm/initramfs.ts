@@ -9,7 +9,7 @@ import { resolveModules } from "./kernel.ts";
 
 /** Modules the tests need; their dependencies are added. Missing names are builtins. */
 export const GUEST_MODULES = [
-  "virtio_pci", "9pnet_virtio", "9p", "overlay", "veth", "bridge", "crc32c_generic", "nf_tables", "nft_chain_nat", "nft_masq", "nft_nat", "nft_ct",
+  "virtio_pci", "virtio_blk", "9pnet_virtio", "9p", "overlay", "veth", "bridge", "crc32c_generic", "nf_tables", "nft_chain_nat", "nft_masq", "nft_nat", "nft_ct",
 ];
 
 export type InitramfsInput = {

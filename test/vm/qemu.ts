@@ -4,7 +4,7 @@
  * shared read-only over virtio-9p at the same path; the command's output
  * comes back on the second serial port, followed by its exit status.
  */
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { buildInitramfs } from "./initramfs.ts";
 import { getKernel, type Kernel } from "./kernel.ts";
@@ -71,6 +71,11 @@ function qemuArgs(k: Kernel, initrd: string, consoleLog: string, opts: VmOptions
     // ttyS0: the console, to a file; ttyS1: the command's output, to qemu's stdout.
     "-serial", `file:${consoleLog}`, "-chardev", "stdio,id=out,signal=off", "-serial", "chardev:out",
   ];
+  // a small scratch disk (/dev/vda in the guest): io limits need a real block device
+  const disk = `${consoleLog.slice(0, consoleLog.lastIndexOf("/"))}/disk.img`;
+  writeFileSync(disk, "");
+  truncateSync(disk, 64 << 20);
+  args.push("-drive", `file=${disk},if=virtio,format=raw,cache=unsafe`);
   shares.forEach((path, i) => {
     args.push("-fsdev", `local,id=fs${i},path=${path},security_model=none,readonly=on`);
     args.push("-device", `virtio-9p-pci,fsdev=fs${i},mount_tag=s${i}`);
