@@ -4,7 +4,6 @@
  * and sends the master over a socketpair; we relay it to our stdio, in raw
  * mode when our stdin is a terminal, and pass on window-size changes.
  */
-import * as tty from "node:tty";
 import { writeSync } from "node:fs";
 import * as K from "../../ffi/consts.ts";
 import * as sys from "../../ffi/sys.ts";
@@ -29,7 +28,9 @@ export function copyWindowSize(master: number): void {
   }
 }
 
-export function relayConsole(master: number, o: { stdin: boolean }): ConsoleRelay {
+/** node:tty (and its streams) load only here: a container without a terminal never pays for them. */
+export async function relayConsole(master: number, o: { stdin: boolean }): Promise<ConsoleRelay> {
+  const tty = await import("node:tty");
   const stdinIsTty = process.stdin.isTTY === true;
   if (o.stdin && stdinIsTty) process.stdin.setRawMode(true);
   const onWinch = () => copyWindowSize(master);

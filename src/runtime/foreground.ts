@@ -57,7 +57,7 @@ export class SignalForwarder {
 
 export async function waitForeground(init: Init, o: { interactive: boolean; signals: SignalForwarder }): Promise<number> {
   o.signals.attach(init.pid);
-  const relay = init.master !== undefined ? relayConsole(init.master, { stdin: o.interactive }) : undefined;
+  const relay = init.master !== undefined ? await relayConsole(init.master, { stdin: o.interactive }) : undefined;
   try {
     const code = await init.trampoline.exited;
     if (relay) await Promise.race([relay.done, Bun.sleep(200)]);

@@ -7,7 +7,7 @@ import type { Subprocess } from "bun";
 import * as K from "../../ffi/consts.ts";
 import * as sys from "../../ffi/sys.ts";
 import { PelagosError } from "../errors.ts";
-import { runHooks } from "../hooks/run.ts";
+import { runHooks } from "../hooks/index.ts";
 import type { OciConfig } from "../oci/runtime/config.ts";
 import { planLaunch, Ready, type SuperviseFds } from "../plan/launch.ts";
 import { processStartTime } from "../state/identity.ts";

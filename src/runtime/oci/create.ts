@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import * as sys from "../../../ffi/sys.ts";
 import type { Context } from "../../cli/context.ts";
 import { PelagosError, Undo, UsageError } from "../../errors.ts";
-import { runHooks } from "../../hooks/run.ts";
+import { runHooks } from "../../hooks/index.ts";
 import { loadBundleConfig } from "../../oci/runtime/bundle.ts";
 import { ociDir, ociFifo, validateId } from "../../state/paths.ts";
 import { startInit } from "../start-init.ts";

@@ -2,7 +2,7 @@
 import { rmdirSync, rmSync } from "node:fs";
 import type { Context } from "../../cli/context.ts";
 import { StateError } from "../../errors.ts";
-import { runHooks } from "../../hooks/run.ts";
+import { runHooks } from "../../hooks/index.ts";
 import type { OciConfig } from "../../oci/runtime/config.ts";
 import { isAlive } from "../../state/identity.ts";
 import { ociDir, validateId } from "../../state/paths.ts";

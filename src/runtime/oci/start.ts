@@ -3,7 +3,7 @@ import { unlinkSync } from "node:fs";
 import * as sys from "../../../ffi/sys.ts";
 import type { Context } from "../../cli/context.ts";
 import { StateError } from "../../errors.ts";
-import { runHooks } from "../../hooks/run.ts";
+import { runHooks } from "../../hooks/index.ts";
 import type { OciConfig } from "../../oci/runtime/config.ts";
 import { ociFifo, validateId } from "../../state/paths.ts";
 import { loadRecord, ociStateJson, statusOf } from "../oci-state.ts";
