@@ -3,6 +3,7 @@
  * place that reports an error to the user and the only process.exit.
  */
 import type { CommandDef } from "citty";
+import { readdirSync } from "node:fs";
 import { PelagosError } from "./errors.ts";
 import { SysError } from "../ffi/errno.ts";
 import { parseFlags } from "./cli/argv.ts";
@@ -97,9 +98,32 @@ async function main(argv: string[]): Promise<number> {
     mark(`command ${cmd.meta.name} loaded`);
     if (cmd.oci) ctx.failureExit = 1;
     const parsed = parseFlags(args, cmd.args ?? {}, { stopAtPositional: cmd.trailing });
+    if (cmd.meta.name !== "cleanup") await sweepDead(ctx);
     return (await cmd.run(parsed, ctx)) ?? 0;
   } catch (e) {
     return reportError(e, ctx);
+  }
+}
+
+/**
+ * Every command starts by removing what dead `pelagos run` containers left
+ * (runtime/cleanup.ts decides what is dead, under each name's lock). Cheap
+ * when there is nothing: one readdir, and the sweep's code loads only if
+ * there are containers at all. A failed sweep never fails the command.
+ */
+async function sweepDead(ctx: Context): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(`${ctx.root}/containers`);
+  } catch {
+    return;
+  }
+  if (names.length === 0) return;
+  try {
+    const { sweep } = await import("./runtime/cleanup.ts");
+    for (const s of await sweep(ctx)) ctx.log.debug(`cleanup: removed ${s.name}: ${s.why}`);
+  } catch (e) {
+    ctx.log.debug(`cleanup: ${(e as Error).message}`);
   }
 }
 

@@ -49,11 +49,9 @@ export const ps = defineCommand({
   async run(p: Parsed, ctx: Context) {
     const { observeAll } = await import("../runtime/observe.ts");
     const { formatTable, matches, parseFilters, toRow } = await import("../runtime/ps.ts");
-    const { sweep } = await import("../runtime/cleanup.ts");
     const format = str(p, "format") ?? "table";
     if (format !== "table" && format !== "json") throw new UsageError(`Invalid --format "${format}": expected table or json`);
     const filters = parseFilters(list(p, "filter"));
-    await sweep(ctx);
     const all = bool(p, "all") || filters.some((f) => f.key === "status");
     const { cgroupOf, isFrozen } = await import("../runtime/cgroup-setup.ts");
     const frozen = (o: { initAlive: boolean; state: { cgroup?: unknown } }) => {

@@ -9,7 +9,6 @@ import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, launchDetached } from "./
 import { saveConfig } from "./observe.ts";
 import { prepareRun, stopSettings, validateName, type RunOptions } from "./run-rootfs.ts";
 import type { ContainerState } from "./container-state.ts";
-import { sweep } from "./cleanup.ts";
 
 export type DetachFlags = { logOpts: string[] };
 
@@ -33,7 +32,6 @@ export function parseLogOpts(opts: string[]): { maxBytes: number; maxFiles: numb
 export async function runDetached(ctx: Context, o: RunOptions, d: DetachFlags): Promise<number> {
   const stop = stopSettings(o);
   const logs = parseLogOpts(d.logOpts);
-  await sweep(ctx);
   for (let attempt = 0; ; attempt++) {
     const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomBytes(4).toString("hex")}`;
     try {
