@@ -198,3 +198,32 @@ describe("no host file descriptor reaches the container", () => {
     }
   });
 });
+
+describe("CVE-2019-5736 class during exec", () => {
+  itIf(skip, "a #!/proc/self/exe program run by `pelagos exec` re-executes the sealed trampoline, and the host binary stays intact", async () => {
+    const copy = `${scratch}/exec-rootfs`;
+    expect(Bun.spawnSync(["cp", "-a", rootfs, copy]).exitCode).toBe(0);
+    writeFileSync(`${copy}/bin/evil`, "#!/proc/self/exe\n", { mode: 0o755 });
+    const before = new Bun.CryptoHasher("sha256").update(readFileSync(PELAGOS_BIN)).digest("hex");
+    const name = uniqueId("pelagos-esc");
+    try {
+      const d = await rt.run(["run", "-d", "--name", name, "--rootfs", copy, "sleep", "60"]);
+      expect(d.code, explain(d)).toBe(0);
+      // an attacker inside keeps trying to write every process's exe while pelagos execs into it
+      const attacker = await rt.run(["exec", "-d", name, "sh", "-c",
+        "i=0; while [ $i -lt 300 ]; do for p in /proc/[0-9]*; do echo pwned 2>/dev/null > $p/exe; done; i=$((i+1)); done"]);
+      expect(attacker.code, explain(attacker)).toBe(0);
+      for (let i = 0; i < 5; i++) {
+        const r = await rt.run(["exec", name, "/bin/evil"]);
+        // the kernel ran /proc/self/exe of the exec'ing process: the sealed trampoline, which exits 125
+        // without a plan (pelagos itself reports no error: the program's own status comes back)
+        expect(r.code, explain(r)).toBe(125);
+        expect(r.stderr).not.toContain("pelagos: error");
+      }
+    } finally {
+      await rt.run(["rm", "-f", name]);
+    }
+    const after = new Bun.CryptoHasher("sha256").update(readFileSync(PELAGOS_BIN)).digest("hex");
+    expect(after).toBe(before);
+  }, 60_000);
+});
