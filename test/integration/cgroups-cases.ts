@@ -81,6 +81,11 @@ export function cgroupCases(label: string, skip: string | null, rt: RuntimeRoot,
       expect(s.exit_code).toBe(137);
       expect(s.cgroup).toBeUndefined(); // destroyed when the foreground run ended
       expect(s.resources.memory.limit).toBe(32 << 20);
+      const i = await rt.run(["inspect", name]);
+      expect(i.code, explain(i)).toBe(0);
+      const info = JSON.parse(i.stdout);
+      expect((Array.isArray(info) ? info[0] : info).State).toMatchObject({ OOMKilled: true, ExitCode: 137 });
+      expect((await rt.run(["rm", name])).code).toBe(0);
     }, 120_000);
 
     itIf(skip, "a fork bomb under --pids-limit 20 is contained", async () => {
