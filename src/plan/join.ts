@@ -9,7 +9,7 @@ import { syscallTable } from "../../ffi/syscalls.ts";
 import { Op, PlanBuilder } from "../spawn/plan-encode.ts";
 import { Emitter } from "./emit.ts";
 import type { HostFacts } from "./host.ts";
-import { Ready, type Launch, type LaunchCgroup } from "./launch.ts";
+import { planCgroupPlacement, Ready, type Launch, type LaunchCgroup } from "./launch.ts";
 import type { OciProcess } from "../oci/runtime/config.ts";
 import { planProcessStart } from "./process-start.ts";
 
@@ -111,15 +111,7 @@ export function planExecIn(req: ExecInRequest): Launch {
   b.here(child);
   b.step("watch the parent process");
   b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
-  if (cg?.fd !== undefined) {
-    b.step("close the cgroup directory");
-    e.sys("close", [cg.fd], { okErrno: "any" });
-  }
-  if (cg?.joinV1) {
-    b.step("wait to be placed in the container's cgroups");
-    b.op(Op.READY, [Ready.CGROUP]);
-    readies.push(Ready.CGROUP);
-  }
+  planCgroupPlacement(e, cg, readies);
   b.step("enter the container's root");
   e.sys("fchdir", [root]);
   e.sys("chroot", [b.str(".")]);

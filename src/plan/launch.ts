@@ -147,15 +147,7 @@ export function planLaunch(req: LaunchRequest): Launch {
     b.step("watch the parent process");
     b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
   }
-  if (cg?.fd !== undefined) {
-    b.step("close the cgroup directory");
-    e.sys("close", [cg.fd], { okErrno: "any" });
-  }
-  if (cg?.joinV1) {
-    b.step("wait to be placed in the container's cgroups");
-    b.op(Op.READY, [Ready.CGROUP]);
-    readies.push(Ready.CGROUP);
-  }
+  planCgroupPlacement(e, cg, readies);
   if (req.idmapRootfs && !(ns.clone & K.CLONE_NEWUSER && ns.has.has("mount")))
     throw new ConfigError("linux.namespaces", "an idmapped root filesystem needs new user and mount namespaces");
   const idmapped = req.idmapRootfs ? b.slot() : undefined;
@@ -364,6 +356,24 @@ function planOverlay(e: Emitter, o: NonNullable<LaunchRequest["overlay"]>, targe
   if (opts.length >= 4096)
     throw new ConfigError("image", `${o.lower.length} layers need a kernel with overlay "lowerdir+" (6.8 or later)`);
   e.sys("mount", [b.str("overlay"), b.str(target), b.str("overlay"), 0, b.str(opts)]);
+}
+
+/**
+ * In the child right after clone: close the cgroup directory fd (it was only
+ * for CLONE_INTO_CGROUP) and, on v1 hierarchies, wait until the runtime wrote
+ * our pid into them, before any setup runs. Shared by the init and `exec`.
+ */
+export function planCgroupPlacement(e: Emitter, cg: LaunchCgroup | undefined, readies: number[]): void {
+  const b = e.b;
+  if (cg?.fd !== undefined) {
+    b.step("close the cgroup directory");
+    e.sys("close", [cg.fd], { okErrno: "any" });
+  }
+  if (cg?.joinV1) {
+    b.step("wait to be placed in the container's cgroups");
+    b.op(Op.READY, [Ready.CGROUP]);
+    readies.push(Ready.CGROUP);
+  }
 }
 
 function planSysctls(e: Emitter, config: OciConfig): void {
