@@ -25,6 +25,25 @@ export type JoinRequest = {
   host: HostFacts;
 };
 
+/**
+ * T clones the process (into the container's cgroup when given), reports its
+ * pid, and stays as its parent to mirror its status; the child goes on with
+ * the next op, dying with T.
+ */
+function cloneAndWait(e: Emitter, cg: LaunchCgroup | undefined): void {
+  const b = e.b;
+  b.step("create the process");
+  const clone = b.op(Op.CLONE, [0, cg?.fd !== undefined ? 1 : 0, cg?.fd ?? 0, 0]);
+  const child = b.label();
+  b.target(clone, 3, child);
+  b.op(Op.REPORT_PID);
+  b.op(Op.CLOSE_SYNC);
+  b.op(Op.WAIT_CHILD);
+  b.here(child);
+  b.step("watch the parent process");
+  b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
+}
+
 export function planJoinExec(req: JoinRequest): Launch {
   const e = new Emitter(new PlanBuilder(), syscallTable(req.host.arch));
   const b = e.b;
@@ -39,15 +58,7 @@ export function planJoinExec(req: JoinRequest): Launch {
   e.sys("pidfd_open", [req.pid, 0], { slot: pidfd });
   e.sys("setns", [pidfd, req.namespaces]);
   e.close(pidfd);
-  b.step("create the process");
-  const clone = b.op(Op.CLONE, [0, 0, 0, 0]);
-  const child = b.label();
-  b.target(clone, 3, child);
-  b.op(Op.REPORT_PID);
-  b.op(Op.CLOSE_SYNC);
-  b.op(Op.WAIT_CHILD);
-  b.here(child);
-  b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
+  cloneAndWait(e, undefined);
   b.step(`execute "${req.path}"`);
   const argv = b.ptrArray(req.args.map((a) => b.str(a)));
   const envp = b.ptrArray(req.env.map((v) => b.str(v)));
@@ -100,17 +111,8 @@ export function planExecIn(req: ExecInRequest): Launch {
   e.sys("openat", [K.AT_FDCWD, b.str(`/proc/${req.pid}/root`), K.O_PATH | K.O_DIRECTORY | K.O_CLOEXEC, 0], { slot: root });
   e.sys("setns", [pidfd, req.namespaces]);
   e.close(pidfd);
-  b.step("create the process");
   const cg = req.cgroup;
-  const clone = b.op(Op.CLONE, [0, cg?.fd !== undefined ? 1 : 0, cg?.fd ?? 0, 0]);
-  const child = b.label();
-  b.target(clone, 3, child);
-  b.op(Op.REPORT_PID);
-  b.op(Op.CLOSE_SYNC);
-  b.op(Op.WAIT_CHILD);
-  b.here(child);
-  b.step("watch the parent process");
-  b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
+  cloneAndWait(e, cg);
   planCgroupPlacement(e, cg, readies);
   b.step("enter the container's root");
   e.sys("fchdir", [root]);

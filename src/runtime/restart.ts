@@ -14,10 +14,11 @@ import { launchDetached } from "./detach.ts";
 import { removeClaimedLeaves } from "./cgroup-claim.ts";
 import { cgroupOf, destroyCgroup, withStoredResources } from "./cgroup-setup.ts";
 import { withLock } from "./lock.ts";
+import { nameLockId } from "./name-lock.ts";
 import { exitFile, loadConfig, loadState, observe } from "./observe.ts";
 
 export async function startAgain(ctx: Context, name: string): Promise<void> {
-  await withLock(ctx.root, `run.${name}`, async () => {
+  await withLock(ctx.root, nameLockId(name), async () => {
     const s = loadState(ctx.root, name);
     const o = observe(ctx.root, s);
     if (o.status === "running") return;

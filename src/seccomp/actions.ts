@@ -1,3 +1,5 @@
+import { SECCOMP_ACTIONS } from "../oci/runtime/names.ts";
+
 /** SECCOMP_RET_* values (include/uapi/linux/seccomp.h). The low 16 bits carry data. */
 export const SECCOMP_RET_KILL_PROCESS = 0x80000000;
 export const SECCOMP_RET_KILL_THREAD = 0x00000000;
@@ -13,17 +15,8 @@ export const SECCOMP_RET_DATA = 0x0000ffff;
 export const EPERM = 1;
 export const ENOSYS = 38;
 
-export const ACTION_NAMES = [
-  "SCMP_ACT_KILL",
-  "SCMP_ACT_KILL_THREAD",
-  "SCMP_ACT_KILL_PROCESS",
-  "SCMP_ACT_TRAP",
-  "SCMP_ACT_ERRNO",
-  "SCMP_ACT_TRACE",
-  "SCMP_ACT_ALLOW",
-  "SCMP_ACT_LOG",
-  "SCMP_ACT_NOTIFY",
-] as const;
+/** The SCMP_ACT_* names (one list with the runtime-spec schema's). */
+export const ACTION_NAMES = SECCOMP_ACTIONS;
 export type ActionName = (typeof ACTION_NAMES)[number];
 
 /**

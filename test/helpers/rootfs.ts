@@ -10,8 +10,9 @@
  * be modified: mount destinations must already exist in it (see SPARE_MOUNT_POINTS),
  * otherwise ask makeBundle() for a writable copy.
  */
+import { afterAll, beforeAll } from "bun:test";
 import {
-  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync,
+  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync,
   utimesSync, writeFileSync,
 } from "node:fs";
 import { createHash } from "node:crypto";
@@ -248,4 +249,21 @@ function checkMountPoints(config: OciConfig, shared: string): void {
         `use one of ${SPARE_MOUNT_POINTS.join(", ")} or makeBundle({ writable: true })`,
     );
   }
+}
+
+/**
+ * For a test file: the shared busybox rootfs and a scratch dir /tmp/<prefix>XXXXXX,
+ * filled in by beforeAll (unless the file is skipped) and removed by afterAll.
+ */
+export function useRootfsAndScratch(skip: string | null, prefix: string): { rootfs: string; scratch: string } {
+  const fx = { rootfs: "", scratch: "" };
+  beforeAll(async () => {
+    if (skip) return;
+    fx.rootfs = await busyboxRootfs();
+    fx.scratch = mkdtempSync(`/tmp/${prefix}`);
+  });
+  afterAll(() => {
+    if (fx.scratch) rmSync(fx.scratch, { recursive: true, force: true });
+  });
+  return fx;
 }

@@ -2,27 +2,18 @@
  * `pelagos run --rootfs`: what is true inside the container, asked of the
  * kernel through /probe, never taken from what pelagos reports.
  */
-import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
-import { busyboxRootfs } from "../helpers/rootfs.ts";
+import { describe, expect } from "bun:test";
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { useRootfsAndScratch } from "../helpers/rootfs.ts";
 import { explain, PELAGOS_BIN, useRuntimeRoot, uniqueId } from "../helpers/pelagos.ts";
 import { parseKv } from "../helpers/probe.ts";
 import { itIf, requires } from "../helpers/requires.ts";
 
 const skip = requires("root", "busybox", "pelagos");
 const rt = useRuntimeRoot();
-let rootfs = "";
-let scratch = "";
-beforeAll(async () => {
-  if (skip) return;
-  rootfs = await busyboxRootfs();
-  scratch = mkdtempSync("/tmp/pelagos-it-");
-});
-afterAll(() => {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
+const fx = useRootfsAndScratch(skip, "pelagos-it-");
 
-const run = (args: string[], opts: Parameters<typeof rt.run>[1] = {}) => rt.run(["run", "--rm", "--rootfs", rootfs, ...args], opts);
+const run = (args: string[], opts: Parameters<typeof rt.run>[1] = {}) => rt.run(["run", "--rm", "--rootfs", fx.rootfs, ...args], opts);
 const probe = async (args: string[], flags: string[] = []) => {
   const r = await run([...flags, "/probe", ...args]);
   expect(r.code, explain(r)).toBe(0);
@@ -106,9 +97,9 @@ describe("pelagos run --rootfs: isolation seen from inside", () => {
 
 describe("pelagos run --rootfs: options", () => {
   itIf(skip, "-e, --env-file and docker's defaults make the environment", async () => {
-    const file = `${scratch}/env`;
+    const file = `${fx.scratch}/env`;
     writeFileSync(file, "# comment\nFROM_FILE=1\n\nSHARED=file\n");
-    const r = await rt.run(["run", "--rm", "--rootfs", rootfs, "--hostname", "h2", "--env-file", file, "-e", "SHARED=flag", "-e", "COPIED", "/probe", "env"], {
+    const r = await rt.run(["run", "--rm", "--rootfs", fx.rootfs, "--hostname", "h2", "--env-file", file, "-e", "SHARED=flag", "-e", "COPIED", "/probe", "env"], {
       env: { COPIED: "from-host" },
     });
     const env = parseKv(r.stdout);
@@ -131,14 +122,14 @@ describe("pelagos run --rootfs: options", () => {
   });
 
   itIf(skip, "-v binds a host directory, :ro makes it read-only", async () => {
-    writeFileSync(`${scratch}/in.txt`, "from host");
-    const r = await run(["-v", `${scratch}:/data`, "sh", "-c", "cat /data/in.txt; echo out > /data/out.txt"]);
+    writeFileSync(`${fx.scratch}/in.txt`, "from host");
+    const r = await run(["-v", `${fx.scratch}:/data`, "sh", "-c", "cat /data/in.txt; echo out > /data/out.txt"]);
     expect(r.stdout, explain(r)).toContain("from host");
-    expect(readFileSync(`${scratch}/out.txt`, "utf8")).toBe("out\n");
-    const ro = await run(["-v", `${scratch}:/data:ro`, "sh", "-c", "echo x > /data/x"]);
+    expect(readFileSync(`${fx.scratch}/out.txt`, "utf8")).toBe("out\n");
+    const ro = await run(["-v", `${fx.scratch}:/data:ro`, "sh", "-c", "echo x > /data/x"]);
     expect(ro.code).not.toBe(0);
     expect(ro.stderr).toContain("Read-only");
-    expect(existsSync(`${scratch}/x`)).toBe(false);
+    expect(existsSync(`${fx.scratch}/x`)).toBe(false);
   });
 
   itIf(skip, "--tmpfs and --read-only", async () => {
@@ -149,25 +140,25 @@ describe("pelagos run --rootfs: options", () => {
   });
 
   itIf(skip, "stdin is passed with -i, and is /dev/null without it", async () => {
-    const r = await rt.run(["run", "--rm", "-i", "--rootfs", rootfs, "cat"], { stdin: "piped data\n" });
+    const r = await rt.run(["run", "--rm", "-i", "--rootfs", fx.rootfs, "cat"], { stdin: "piped data\n" });
     expect(r.stdout).toBe("piped data\n");
-    const n = await rt.run(["run", "--rm", "--rootfs", rootfs, "cat"], { stdin: "ignored\n" });
+    const n = await rt.run(["run", "--rm", "--rootfs", fx.rootfs, "cat"], { stdin: "ignored\n" });
     expect(n.stdout).toBe("");
   });
 
   itIf(skip, "--name is unique among containers; without --rm the record stays until rm", async () => {
     const name = uniqueId("pelagos-name");
-    const a = await rt.run(["run", "--name", name, "--rootfs", rootfs, "true"]);
+    const a = await rt.run(["run", "--name", name, "--rootfs", fx.rootfs, "true"]);
     expect(a.code, explain(a)).toBe(0);
-    const b = await rt.run(["run", "--name", name, "--rootfs", rootfs, "true"]);
+    const b = await rt.run(["run", "--name", name, "--rootfs", fx.rootfs, "true"]);
     expect(b.code).toBe(125);
     expect(b.stderr).toContain("already in use");
     const rm = await rt.run(["rm", name]);
     expect(rm.code, explain(rm)).toBe(0);
-    const c = await rt.run(["run", "--rm", "--name", name, "--rootfs", rootfs, "true"]);
+    const c = await rt.run(["run", "--rm", "--name", name, "--rootfs", fx.rootfs, "true"]);
     expect(c.code, explain(c)).toBe(0);
     for (const bad of ["", "a/b", "..", "-x", "x".repeat(65)]) {
-      const r = await rt.run(["run", "--rm", `--name=${bad}`, "--rootfs", rootfs, "true"]);
+      const r = await rt.run(["run", "--rm", `--name=${bad}`, "--rootfs", fx.rootfs, "true"]);
       expect(r.code, bad).toBe(125);
       expect(r.stderr).toContain("Invalid --name");
     }
@@ -187,7 +178,7 @@ describe("pelagos run --rootfs: exit status and signals", () => {
   });
 
   itIf(skip, "a container killed by a signal exits 128+N", async () => {
-    const p = Bun.spawn([PELAGOS_BIN, "--root", rt.root, "run", "--rm", "--rootfs", rootfs, "sleep", "30"], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([PELAGOS_BIN, "--root", rt.root, "run", "--rm", "--rootfs", fx.rootfs, "sleep", "30"], { stdout: "pipe", stderr: "pipe" });
     const init = await waitForChild(p.pid, "sleep");
     process.kill(init, "SIGKILL");
     expect(await p.exited).toBe(137);
@@ -195,8 +186,8 @@ describe("pelagos run --rootfs: exit status and signals", () => {
 
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1"] as const) {
     itIf(skip, `${sig} sent to pelagos reaches the container's process`, async () => {
-      const marker = `${scratch}/${sig}`;
-      const p = Bun.spawn([PELAGOS_BIN, "--root", rt.root, "run", "--rm", "-v", `${scratch}:/vol`, "--rootfs", rootfs, "/probe", "sleep-trap", sig, `/vol/${sig}`], {
+      const marker = `${fx.scratch}/${sig}`;
+      const p = Bun.spawn([PELAGOS_BIN, "--root", rt.root, "run", "--rm", "-v", `${fx.scratch}:/vol`, "--rootfs", fx.rootfs, "/probe", "sleep-trap", sig, `/vol/${sig}`], {
         stdout: "pipe", stderr: "pipe",
       });
       await waitForOutput(p, "ready");
@@ -208,16 +199,16 @@ describe("pelagos run --rootfs: exit status and signals", () => {
 
   itIf(skip, "if pelagos is killed, the container dies with it and nothing stays mounted", async () => {
     const name = uniqueId("pelagos-kill");
-    const p = Bun.spawn([PELAGOS_BIN, "--root", rt.root, "run", "--name", name, "--rootfs", rootfs, "sleep", "30"], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([PELAGOS_BIN, "--root", rt.root, "run", "--name", name, "--rootfs", fx.rootfs, "sleep", "30"], { stdout: "pipe", stderr: "pipe" });
     const init = await waitForChild(p.pid, "sleep");
     p.kill("SIGKILL");
     await p.exited;
     const deadline = Date.now() + 5000;
     while (existsSync(`/proc/${init}`) && Date.now() < deadline) await Bun.sleep(20);
     expect(existsSync(`/proc/${init}`)).toBe(false);
-    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(rootfs);
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(fx.rootfs);
     // the stale record does not block the name
-    const again = await rt.run(["run", "--rm", "--name", name, "--rootfs", rootfs, "true"]);
+    const again = await rt.run(["run", "--rm", "--name", name, "--rootfs", fx.rootfs, "true"]);
     expect(again.code, explain(again)).toBe(0);
   });
 });
@@ -225,7 +216,7 @@ describe("pelagos run --rootfs: exit status and signals", () => {
 describe("pelagos run --rootfs: bad input leaves nothing behind", () => {
   itIf(skip, "a failing mount rolls back the container record", async () => {
     const name = uniqueId("pelagos-bad");
-    const r = await rt.run(["run", "--name", name, "--rootfs", rootfs, "-v", "/nonexistent-src:/x", "true"]);
+    const r = await rt.run(["run", "--name", name, "--rootfs", fx.rootfs, "-v", "/nonexistent-src:/x", "true"]);
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/^pelagos: error: Invalid --volume/m);
     expect(r.stderr).not.toContain("    at ");

@@ -4,27 +4,18 @@
  * exactly what they say. Everything is read by /probe from /proc/self/status
  * or by trying the system call.
  */
-import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { busyboxRootfs, makeBundle } from "../helpers/rootfs.ts";
+import { describe, expect } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { makeBundle, useRootfsAndScratch } from "../helpers/rootfs.ts";
 import { explain, uniqueId, useRuntimeRoot } from "../helpers/pelagos.ts";
 import { decodeCaps, parseKv } from "../helpers/probe.ts";
 import { itIf, requires } from "../helpers/requires.ts";
 
 const skip = requires("root", "busybox", "pelagos");
 const rt = useRuntimeRoot();
-let rootfs = "";
-let scratch = "";
-beforeAll(async () => {
-  if (skip) return;
-  rootfs = await busyboxRootfs();
-  scratch = mkdtempSync("/tmp/pelagos-sec-");
-});
-afterAll(() => {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
+const fx = useRootfsAndScratch(skip, "pelagos-sec-");
 
-const run = (args: string[]) => rt.run(["run", "--rm", "--rootfs", rootfs, ...args]);
+const run = (args: string[]) => rt.run(["run", "--rm", "--rootfs", fx.rootfs, ...args]);
 const probe = async (flags: string[], args: string[]) => {
   const r = await run([...flags, "/probe", ...args]);
   expect(r.code, explain(r)).toBe(0);
@@ -117,11 +108,11 @@ describe("--security-opt", () => {
   });
 
   itIf(skip, "seccomp=PATH loads that profile instead", async () => {
-    const file = `${scratch}/profile.json`;
+    const file = `${fx.scratch}/profile.json`;
     writeFileSync(file, JSON.stringify({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["keyctl"], action: "SCMP_ACT_ERRNO", errnoRet: 13 }] }));
     expect(await syscall(["--security-opt", `seccomp=${file}`], "keyctl")).toBe("errno=EACCES");
     expect(await syscall(["--security-opt", `seccomp=${file}`], "unshare")).toBe("ok");
-    const missing = await run(["--security-opt", `seccomp=${scratch}/nope.json`, "true"]);
+    const missing = await run(["--security-opt", `seccomp=${fx.scratch}/nope.json`, "true"]);
     expect(missing.code).toBe(125);
     expect(missing.stderr).toContain("Cannot read seccomp profile");
   });

@@ -7,29 +7,20 @@
  *   - masked paths cannot be read through /proc/self/root, /proc/1/root or symlinks
  *   - no host file descriptor reaches the container
  */
-import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, constants } from "node:fs";
+import { describe, expect } from "bun:test";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, constants } from "node:fs";
 import * as sys from "../../ffi/sys.ts";
-import { busyboxRootfs, makeBundle } from "../helpers/rootfs.ts";
+import { makeBundle, useRootfsAndScratch } from "../helpers/rootfs.ts";
 import { explain, PELAGOS_BIN, runCli, uniqueId, useRuntimeRoot } from "../helpers/pelagos.ts";
 import { parseKv } from "../helpers/probe.ts";
 import { itIf, requires } from "../helpers/requires.ts";
 
 const skip = requires("root", "busybox", "pelagos");
 const rt = useRuntimeRoot();
-let rootfs = "";
-let scratch = "";
-beforeAll(async () => {
-  if (skip) return;
-  rootfs = await busyboxRootfs();
-  scratch = mkdtempSync("/tmp/pelagos-esc-");
-});
-afterAll(() => {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
+const fx = useRootfsAndScratch(skip, "pelagos-esc-");
 
 const F_GET_SEALS = 1034;
-const run = (args: string[], root = rootfs) => rt.run(["run", "--rm", "--rootfs", root, ...args]);
+const run = (args: string[], root = fx.rootfs) => rt.run(["run", "--rm", "--rootfs", root, ...args]);
 /** Mount points in the host's (this process's) mount namespace. */
 const hostMountPoints = () => readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4]).filter(Boolean) as string[];
 const snapshotEtc = () => ({ list: readdirSync("/etc").sort().join(","), hostname: readFileSync("/etc/hostname", "utf8"), mounts: hostMountPoints().filter((m) => m.startsWith("/etc")) });
@@ -102,7 +93,7 @@ describe("CVE-2021-30465 class: symlinks planted at mount destinations stay insi
     const b = await makeBundle({ writable: true });
     const before = snapshotEtc();
     try {
-      const src = `${scratch}/src`;
+      const src = `${fx.scratch}/src`;
       mkdirSync(src, { recursive: true });
       writeFileSync(`${src}/planted`, "from the volume\n");
       for (const d of ["data", "vol", "mnt"]) rmSync(`${b.rootfs}/${d}`, { recursive: true, force: true });
@@ -183,7 +174,7 @@ describe("masked paths cannot be reached by other names", () => {
 describe("no host file descriptor reaches the container", () => {
   itIf(skip, "fds pelagos inherited without close-on-exec are closed before the workload runs", async () => {
     const cmd = `exec 3</etc/hostname 7</etc/passwd 9</etc/hostname; exec "$@"`;
-    for (const args of [["run", "--rm", "--rootfs", rootfs, "/probe", "fds"], ["run", "--rm", "--rootfs", rootfs, "--privileged", "/probe", "fds"]]) {
+    for (const args of [["run", "--rm", "--rootfs", fx.rootfs, "/probe", "fds"], ["run", "--rm", "--rootfs", fx.rootfs, "--privileged", "/probe", "fds"]]) {
       const r = await runCli("sh", ["-c", cmd, "sh", PELAGOS_BIN, "--root", rt.root, ...args]);
       expect(r.code, explain(r)).toBe(0);
       expect(Object.keys(parseKv(r.stdout)).sort()).toEqual(["0", "1", "2"]);
@@ -201,8 +192,8 @@ describe("no host file descriptor reaches the container", () => {
 
 describe("CVE-2019-5736 class during exec", () => {
   itIf(skip, "a #!/proc/self/exe program run by `pelagos exec` re-executes the sealed trampoline, and the host binary stays intact", async () => {
-    const copy = `${scratch}/exec-rootfs`;
-    expect(Bun.spawnSync(["cp", "-a", rootfs, copy]).exitCode).toBe(0);
+    const copy = `${fx.scratch}/exec-rootfs`;
+    expect(Bun.spawnSync(["cp", "-a", fx.rootfs, copy]).exitCode).toBe(0);
     writeFileSync(`${copy}/bin/evil`, "#!/proc/self/exe\n", { mode: 0o755 });
     const before = new Bun.CryptoHasher("sha256").update(readFileSync(PELAGOS_BIN)).digest("hex");
     const name = uniqueId("pelagos-esc");

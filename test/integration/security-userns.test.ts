@@ -5,28 +5,19 @@
  * /etc/subuid (tests give it one in a private mount namespace with a copy
  * of /etc).
  */
-import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { busyboxRootfs, makeBundle } from "../helpers/rootfs.ts";
+import { describe, expect } from "bun:test";
+import { appendFileSync, chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { makeBundle, useRootfsAndScratch } from "../helpers/rootfs.ts";
 import { explain, PELAGOS_BIN, runCli, useRuntimeRoot } from "../helpers/pelagos.ts";
 import { parseKv } from "../helpers/probe.ts";
 import { itIf, requires } from "../helpers/requires.ts";
 
 const skip = requires("root", "busybox", "pelagos", "userns");
 const rt = useRuntimeRoot();
-let rootfs = "";
-let scratch = "";
-beforeAll(async () => {
-  if (skip) return;
-  rootfs = await busyboxRootfs();
-  scratch = mkdtempSync("/tmp/pelagos-userns-");
-});
-afterAll(() => {
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
+const fx = useRootfsAndScratch(skip, "pelagos-userns-");
 
 const MAP = "0:200000:65536";
-const run = (args: string[], root = rootfs) => rt.run(["run", "--rm", "--rootfs", root, ...args]);
+const run = (args: string[], root = fx.rootfs) => rt.run(["run", "--rm", "--rootfs", root, ...args]);
 const mapLine = (text: string) => text.trim().split(/\s+/).map(Number);
 
 describe("--uidmap / --gidmap", () => {
@@ -57,15 +48,15 @@ describe("--uidmap / --gidmap", () => {
   itIf(skip, "container root writes the rootfs as its owner, but cannot touch a host root file through a volume", async () => {
     const b = await makeBundle({ writable: true });
     try {
-      writeFileSync(`${scratch}/host-owned`, "host\n");
-      chmodSync(`${scratch}/host-owned`, 0o644);
-      chmodSync(scratch, 0o755);
-      const r = await run(["--uidmap", MAP, "-v", `${scratch}:/data`, "sh", "-c",
+      writeFileSync(`${fx.scratch}/host-owned`, "host\n");
+      chmodSync(`${fx.scratch}/host-owned`, 0o644);
+      chmodSync(fx.scratch, 0o755);
+      const r = await run(["--uidmap", MAP, "-v", `${fx.scratch}:/data`, "sh", "-c",
         "echo x > /tmp/made && /probe stat /tmp/made | grep '^uid'; echo pwn > /data/host-owned; echo pwn > /data/new"], b.rootfs);
       expect(r.stdout, explain(r)).toContain("uid=0");
       expect(statSync(`${b.rootfs}/tmp/made`).uid).toBe(0);
-      expect(readFileSync(`${scratch}/host-owned`, "utf8")).toBe("host\n");
-      expect(existsSync(`${scratch}/new`)).toBe(false);
+      expect(readFileSync(`${fx.scratch}/host-owned`, "utf8")).toBe("host\n");
+      expect(existsSync(`${fx.scratch}/new`)).toBe(false);
       expect(r.stderr).toMatch(/Permission denied/);
     } finally {
       b.cleanup();
@@ -109,7 +100,7 @@ describe("--userns auto", () => {
 
   /** Runs `script` in a private mount namespace whose /etc has pelagos:400000:131072 in subuid and subgid. */
   const withSubids = async (script: string) => {
-    const etc = `${scratch}/etc`;
+    const etc = `${fx.scratch}/etc`;
     if (!existsSync(etc)) {
       expect(Bun.spawnSync(["cp", "-a", "/etc", etc]).exitCode).toBe(0);
       appendFileSync(`${etc}/subuid`, "pelagos:400000:131072\n");
@@ -117,10 +108,10 @@ describe("--userns auto", () => {
     }
     return runCli("unshare", ["-m", "--propagation", "private", "sh", "-ec", `mount --bind ${etc} /etc\n${script}`]);
   };
-  const pel = () => `${PELAGOS_BIN} --root ${rt.root} run --rm --userns auto --rootfs ${rootfs}`;
+  const pel = () => `${PELAGOS_BIN} --root ${rt.root} run --rm --userns auto --rootfs ${fx.rootfs}`;
 
   itIf(skip, "takes a free range from /etc/subuid; a second container gets another one", async () => {
-    const out = `${scratch}/first`;
+    const out = `${fx.scratch}/first`;
     const r = await withSubids([
       `${pel()} sh -c 'cat /proc/self/uid_map; exec sleep 1' > ${out} &`,
       `while ! [ -s ${out} ]; do sleep 0.05; done`,
@@ -139,9 +130,9 @@ describe("--userns auto", () => {
 
   itIf(skip, "containers started at the same instant get different ranges (a host-wide lock), until the ids run out", async () => {
     const r = await withSubids([
-      ...[1, 2, 3].map((i) => `${pel()} --userns auto:size=1000 sh -c 'cat /proc/self/uid_map; exec sleep 1' > ${scratch}/c${i} 2>&1 &`),
+      ...[1, 2, 3].map((i) => `${pel()} --userns auto:size=1000 sh -c 'cat /proc/self/uid_map; exec sleep 1' > ${fx.scratch}/c${i} 2>&1 &`),
       "wait",
-      ...[1, 2, 3].map((i) => `cat ${scratch}/c${i}`),
+      ...[1, 2, 3].map((i) => `cat ${fx.scratch}/c${i}`),
     ].join("\n"));
     expect(r.code, explain(r)).toBe(0);
     const starts = r.stdout.trim().split("\n").map((l) => mapLine(l)[1]);
