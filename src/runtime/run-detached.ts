@@ -1,5 +1,4 @@
 /** `pelagos run -d`: validate, claim the name, store the configuration, hand over to a supervisor. */
-import { randomBytes } from "node:crypto";
 import type { Context } from "../cli/context.ts";
 import { PelagosError, Undo, UsageError } from "../errors.ts";
 import { withLock } from "./lock.ts";
@@ -9,6 +8,7 @@ import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, launchDetached } from "./
 import { saveConfig } from "./observe.ts";
 import { prepareRun, stopSettings, validateName, type RunOptions } from "./run-rootfs.ts";
 import type { ContainerState } from "./container-state.ts";
+import { randomHex } from "../state/random.ts";
 
 export type DetachFlags = { logOpts: string[] };
 
@@ -33,7 +33,7 @@ export async function runDetached(ctx: Context, o: RunOptions, d: DetachFlags): 
   const stop = stopSettings(o);
   const logs = parseLogOpts(d.logOpts);
   for (let attempt = 0; ; attempt++) {
-    const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomBytes(4).toString("hex")}`;
+    const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomHex(4)}`;
     try {
       // the name's lock is held from the claim to the hand-over: `cleanup` never judges a start in progress
       return await withLock(ctx.root, nameLockId(name), () => startNamed(ctx, o, name, { stop, logs }));

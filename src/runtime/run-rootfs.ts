@@ -3,7 +3,6 @@
  * people. Options → RunSpec → OCI config → the same init as OCI bundles.
  */
 import { mkdirSync, rmSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import * as sys from "../../ffi/sys.ts";
 import type { Context } from "../cli/context.ts";
 import { PelagosError, Undo, UsageError } from "../errors.ts";
@@ -24,6 +23,7 @@ import { isStaleClaim, saveConfig } from "./observe.ts";
 import { lockSync, nameLockId } from "./name-lock.ts";
 import { cgroupOf, destroyCgroup, finishForegroundCgroup, type createContainerCgroup } from "./cgroup-setup.ts";
 import { createRecordedCgroup, removeClaimedLeaves } from "./cgroup-claim.ts";
+import { randomHex } from "../state/random.ts";
 
 export type RunOptions = RunFlags & {
   interactive: boolean;
@@ -137,7 +137,7 @@ export async function prepareRun(ctx: Context, o: RunOptions, name: string, undo
 
 export async function runRootfs(ctx: Context, o: RunOptions): Promise<number> {
   if (o.detach) return (await import("./run-detached.ts")).runDetached(ctx, o, o.detach);
-  const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomBytes(4).toString("hex")}`;
+  const name = o.name !== undefined ? validateName(o.name) : `pelagos-${randomHex(4)}`;
   const undo = new Undo();
   let prepared: PreparedRun;
   try {

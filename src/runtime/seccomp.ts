@@ -7,13 +7,13 @@
  * hash of everything the compilation depends on: a container with the same
  * profile, capabilities and kernel starts without loading the compiler at all.
  */
-import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import type { OciConfig } from "../oci/runtime/config.ts";
 import type { HostFacts } from "../plan/host.ts";
 import { ConfigError } from "../errors.ts";
 import { writeFileAtomic } from "../state/store.ts";
+import { sha256Hex } from "../state/random.ts";
 
 const CACHE_VERSION = 1;
 
@@ -35,7 +35,7 @@ export async function compileSeccompFor(
   const capabilities = [...(config.process?.capabilities?.bounding ?? [])];
   const kernel = kernelVersion();
   const key = cacheDir
-    ? createHash("sha256").update(JSON.stringify([CACHE_VERSION, raw, host.arch, capabilities, kernel])).digest("hex")
+    ? sha256Hex(JSON.stringify([CACHE_VERSION, raw, host.arch, capabilities, kernel]))
     : undefined;
   if (key) {
     const hit = readCache(`${cacheDir}/${key}`);

@@ -1,11 +1,11 @@
 /** Temp file + fsync + rename: readers see the old file or the new one, never a torn one. */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { paths, ensureStore } from "./paths.ts";
+import { randomHex } from "../../state/random.ts";
 
 export function tempName(tag: string): string {
   ensureStore();
-  return `${paths.tmp()}/${tag}-${process.pid}-${randomBytes(6).toString("hex")}`;
+  return `${paths.tmp()}/${tag}-${process.pid}-${randomHex(6)}`;
 }
 
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
