@@ -1,5 +1,5 @@
 /** Global flags, parsed once before the verb (runc/crun order: `pelagos --root X create ...`). */
-import type { ConsolaInstance } from "consola";
+import type { Logger } from "../log/logger.ts";
 
 export type Context = {
   root: string;
@@ -7,7 +7,7 @@ export type Context = {
   logFile?: string;
   logFormat: "text" | "json";
   debug: boolean;
-  log: ConsolaInstance;
+  log: Logger;
   /** exit status for a runtime failure: 125 (docker) for `run`, 1 (runc) for the OCI verbs */
   failureExit: number;
 };

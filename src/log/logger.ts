@@ -4,8 +4,9 @@
  * line ({level, msg, time}, the keys runc and crun write) to --log when the
  * format is json, so containerd and podman can read them.
  */
-// consola/core: the full "consola" entry costs ~20 ms of start-up (its fancy reporter); we bring our own
-import { createConsola, type ConsolaInstance, LogLevels } from "consola/core";
+// consola/core: the full "consola" entry costs ~20 ms of start-up (its fancy reporter); we bring our own.
+// And only when something is logged: most commands log nothing, and loading it costs every start.
+import type { ConsolaInstance } from "consola/core";
 import { appendFileSync, writeSync } from "node:fs";
 import type { Context } from "../cli/context.ts";
 
@@ -18,7 +19,25 @@ export function stderr(text: string): void {
   }
 }
 
-export function createLogger(o: { file?: string; format: "text" | "json"; debug: boolean }): ConsolaInstance {
+/** What pelagos logs with: consola's methods, the instance made on the first message that is shown. */
+export type Logger = Pick<ConsolaInstance, "debug" | "info" | "warn" | "error">;
+
+type LoggerOptions = { file?: string; format: "text" | "json"; debug: boolean };
+
+export function createLogger(o: LoggerOptions): Logger {
+  let inst: ConsolaInstance | undefined;
+  const get = () => (inst ??= consolaFor(o));
+  return {
+    debug: (m: unknown, ...a: unknown[]) => void (o.debug && get().debug(m, ...a)),
+    info: (m: unknown, ...a: unknown[]) => get().info(m, ...a),
+    warn: (m: unknown, ...a: unknown[]) => get().warn(m, ...a),
+    error: (m: unknown, ...a: unknown[]) => get().error(m, ...a),
+  } as Logger;
+}
+
+function consolaFor(o: LoggerOptions): ConsolaInstance {
+  // a synchronous import: the bundler evaluates the module on this first call only
+  const { createConsola, LogLevels } = require("consola/core") as typeof import("consola/core");
   const level = o.debug ? LogLevels.debug : LogLevels.warn;
   return createConsola({
     level,
