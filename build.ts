@@ -55,9 +55,17 @@ if (!args.has("--no-check")) run([`${root}/node_modules/.bin/tsc`, "--noEmit", "
 
 // 4. The single executable.
 const version = JSON.parse(readFileSync(`${root}/package.json`, "utf8")).version as string;
+// A digest of everything the binary is built from: cached launch plans are keyed by it (src/runtime/plan-cache.ts).
+const buildId = (() => {
+  const h = createHash("sha256").update(Bun.version).update(readFileSync(`${root}/package.json`));
+  if (existsSync(`${root}/package-lock.json`)) h.update(readFileSync(`${root}/package-lock.json`));
+  for (const dir of ["src", "ffi"])
+    for (const f of [...new Bun.Glob("**/*").scanSync({ cwd: `${root}/${dir}`, onlyFiles: true })].sort()) h.update(f).update(readFileSync(`${root}/${dir}/${f}`));
+  return h.digest("hex").slice(0, 32);
+})();
 run(
   [process.execPath, "build", "--compile", "--bytecode", "--format=esm", "--splitting", "--minify-syntax", "--minify-whitespace",
-   `--define=PELAGOS_VERSION=${JSON.stringify(version)}`, "src/main.ts", "--outfile", "dist/pelagos"],
+   `--define=PELAGOS_VERSION=${JSON.stringify(version)}`, `--define=PELAGOS_BUILD_ID=${JSON.stringify(buildId)}`, "src/main.ts", "--outfile", "dist/pelagos"],
   "bun build --compile",
 );
 const size = statSync(`${root}/dist/pelagos`).size;

@@ -154,7 +154,7 @@ void *memcpy(void *d, const void *s, unsigned long n) {
 }
 
 #define PLAN_MAGIC 0x534c4750u /* "PGLS" little-endian */
-#define PLAN_VERSION 1
+#define PLAN_VERSION 2
 
 enum {
   OP_SYSCALL = 1,   /* nr, a[0..5]; result stored in slot if slot >= 0 */
@@ -168,7 +168,7 @@ enum {
   OP_CLOSE_SYNC = 9,/* close the sync socket (the parent of a running container) */
   OP_JUMP = 10,     /* a[2]: 0 always, 1 if slots[a[0]] >= 0, 2 if slots[a[0]] < 0; to op a[1] */
   OP_WAIT_FD = 11,  /* block reading one byte from slots[a[0]] (OCI start) */
-  OP_DEATHSIG = 12, /* prctl(PR_SET_PDEATHSIG, a[0]) then exit if the parent already changed */
+  OP_DEATHSIG = 12, /* prctl(PR_SET_PDEATHSIG, a[0]); a[1]: exit if the parent is no longer the runtime */
   OP_FORK_WAIT = 13,/* run ops a[0]..a[1]-1 in a forked child (a hook), wait for it, go on at op a[2] */
   OP_SEND_FD = 14,  /* sendmsg(slots[a[0]], SCM_RIGHTS slots[a[1]]) */
   OP_MOVE_SYNC = 15,/* move the sync socket to fd a[0] (frees 3.. for preserved fds) */
@@ -185,6 +185,8 @@ enum { MSG_PID = 1, MSG_READY = 2, MSG_ERROR = 3, MSG_GO = 4 };
 
 struct plan_header {
   u32 magic, version, n_ops, blob_off, blob_len, n_relocs, relocs_off, n_slots;
+  u32 runtime_pid; /* written by the runtime just before it sends the plan (plans are cached) */
+  u32 reserved;
 };
 
 struct op {
@@ -213,6 +215,7 @@ static i32 slots[MAX_SLOTS];
 static i32 sync_fd = 3;
 static i32 last_child = -1;
 static u32 cur_step;
+static u32 runtime_pid;
 static i32 is_child;
 
 static void send_msg(u32 type, u32 step, i32 value, i32 extra) {
@@ -299,6 +302,7 @@ __attribute__((noreturn)) void trampoline_main(void) {
   sys1(NR_close, PLAN_FD);
   struct plan_header *h = (struct plan_header *)base;
   if (h->magic != PLAN_MAGIC || h->version != PLAN_VERSION) sys1(NR_exit_group, 125);
+  runtime_pid = h->runtime_pid;
   u8 *blob = base + h->blob_off;
   u32 *relocs = (u32 *)(base + h->relocs_off);
   for (u32 i = 0; i < h->n_relocs; i++) {
@@ -448,9 +452,10 @@ static i64 run_ops(struct op *ops, u32 from, u32 to, u8 *blob) {
       break;
     }
     case OP_DEATHSIG: {
+      /* a[1]: 1 = the parent must still be the runtime (the header's pid), 0 = no check */
       i64 ppid = sys0(NR_getppid);
       sys2(NR_prctl, 1 /* PR_SET_PDEATHSIG */, o->a[0]);
-      if (o->a[1] && ((u64)ppid != o->a[1] || (u64)sys0(NR_getppid) != o->a[1])) sys1(NR_exit_group, 125);
+      if (o->a[1] && ((u64)ppid != runtime_pid || (u64)sys0(NR_getppid) != runtime_pid)) sys1(NR_exit_group, 125);
       break;
     }
     case OP_FORK_WAIT: {

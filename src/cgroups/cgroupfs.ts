@@ -18,6 +18,8 @@ export type CgroupFs = {
   children(path: string): string[];
   /** An O_RDONLY|O_DIRECTORY|O_CLOEXEC descriptor (for CLONE_INTO_CGROUP and BPF_PROG_ATTACH). */
   openDir(path: string): number;
+  /** An O_WRONLY|O_CLOEXEC descriptor of an existing file (never created). */
+  openWrite(path: string): number;
   closeFd(fd: number): void;
 };
 
@@ -88,6 +90,13 @@ export const hostCgroupFs: CgroupFs = {
       return openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | 0o2000000);
     } catch (e) {
       throw cgroupError("Cannot open cgroup", path, e);
+    }
+  },
+  openWrite(path) {
+    try {
+      return openSync(path, constants.O_WRONLY | 0o2000000);
+    } catch (e) {
+      throw cgroupError("Cannot open", path, e);
     }
   },
   closeFd(fd) {

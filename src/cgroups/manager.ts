@@ -117,6 +117,25 @@ export class CgroupManager {
     return [...new Set(Object.values(this.dirs.v1))].map((d) => `${d}/cgroup.procs`);
   }
 
+  /**
+   * One O_WRONLY descriptor of `tasks` per v1 hierarchy, for a single-threaded child to write "0"
+   * into (itself). Migrating one thread by "0" skips the kernel's global threadgroup lock, whose
+   * write side waits for an RCU grace period (6-13 ms here) on every cgroup.procs write; and the
+   * opener's credentials are checked, so a child in a new user namespace may write it too.
+   */
+  openV1Tasks(): { fd: number; name: string }[] {
+    const byDir = new Map<string, string[]>();
+    for (const [controller, dir] of Object.entries(this.dirs.v1)) byDir.set(dir, [...(byDir.get(dir) ?? []), controller]);
+    const out: { fd: number; name: string }[] = [];
+    try {
+      for (const [dir, names] of byDir) out.push({ fd: this.#fs.openWrite(`${dir}/tasks`), name: names.join(",") });
+    } catch (e) {
+      for (const t of out) this.#fs.closeFd(t.fd);
+      throw e;
+    }
+    return out;
+  }
+
   /** Moves `pid` (a process pelagos started) into the container's cgroups. */
   join(pid: number, opts: { viaClone?: boolean } = {}): void {
     const files = opts.viaClone || this.unifiedProcs === undefined ? this.procs : [this.unifiedProcs, ...this.procs];

@@ -11,6 +11,4 @@ export type HostFacts = {
   cgroupMounts?: import("./cgroup-mount.ts").CgroupMountFact[];
   /** kernel version [major, minor] (features like overlay "lowerdir+" depend on it) */
   kernel?: [number, number];
-  /** pid of the runtime process (the trampoline checks its parent is still this one) */
-  pid: number;
 };

@@ -6,7 +6,7 @@ import type { HostFacts } from "./host.ts";
 import { planExecIn } from "./join.ts";
 import { planLaunch, Ready } from "./launch.ts";
 
-const host: HostFacts = { arch: "x64", lastCap: 40, ownCaps: Array.from({ length: 41 }, (_, i) => i), cgroups: "v2", pid: 1 };
+const host: HostFacts = { arch: "x64", lastCap: 40, ownCaps: Array.from({ length: 41 }, (_, i) => i), cgroups: "v2" };
 const config = buildRunConfig({
   rootfs: "/tmp", args: ["sh"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0, additionalGids: [] },
   hostname: "h", terminal: false, readOnly: false, network: "loopback", volumes: [], tmpfs: [], labels: {},
@@ -63,5 +63,5 @@ describe("planLaunch() for detached containers and --init", () => {
 
 function opCodes(plan: Uint8Array): number[] {
   const dv = new DataView(plan.buffer, plan.byteOffset);
-  return Array.from({ length: dv.getUint32(8, true) }, (_, i) => dv.getUint32(32 + i * 72, true));
+  return Array.from({ length: dv.getUint32(8, true) }, (_, i) => dv.getUint32(40 + i * 72, true));
 }

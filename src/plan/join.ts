@@ -9,7 +9,7 @@ import { syscallTable } from "../../ffi/syscalls.ts";
 import { Op, PlanBuilder } from "../spawn/plan-encode.ts";
 import { Emitter } from "./emit.ts";
 import type { HostFacts } from "./host.ts";
-import { planCgroupPlacement, Ready, type Launch, type LaunchCgroup } from "./launch.ts";
+import { closeCgroupFds, planCgroupPlacement, Ready, type Launch, type LaunchCgroup } from "./launch.ts";
 import type { OciProcess } from "../oci/runtime/config.ts";
 import { planProcessStart } from "./process-start.ts";
 
@@ -38,6 +38,7 @@ function cloneAndWait(e: Emitter, cg: LaunchCgroup | undefined): void {
   b.target(clone, 3, child);
   b.op(Op.REPORT_PID);
   b.op(Op.CLOSE_SYNC);
+  closeCgroupFds(e, cg);
   b.op(Op.WAIT_CHILD);
   b.here(child);
   b.step("watch the parent process");
@@ -48,7 +49,7 @@ export function planJoinExec(req: JoinRequest): Launch {
   const e = new Emitter(new PlanBuilder(), syscallTable(req.host.arch));
   const b = e.b;
   b.step("watch the runtime process");
-  b.op(Op.DEATHSIG, [K.SIGKILL, req.host.pid]);
+  b.op(Op.DEATHSIG, [K.SIGKILL, 1]); // 1: the parent must still be the runtime
   b.op(Op.RESET_SIGNALS);
   b.step(`open ${req.path}`);
   const prog = b.slot();
@@ -101,7 +102,7 @@ export function planExecIn(req: ExecInRequest): Launch {
   const readies: number[] = [];
   if (!req.detach) {
     b.step("watch the runtime process");
-    b.op(Op.DEATHSIG, [K.SIGKILL, req.host.pid]);
+    b.op(Op.DEATHSIG, [K.SIGKILL, 1]); // 1: the parent must still be the runtime
   }
   b.op(Op.RESET_SIGNALS);
   b.step(`enter the namespaces of process ${req.pid}`);
@@ -113,7 +114,7 @@ export function planExecIn(req: ExecInRequest): Launch {
   e.close(pidfd);
   const cg = req.cgroup;
   cloneAndWait(e, cg);
-  planCgroupPlacement(e, cg, readies);
+  planCgroupPlacement(e, cg);
   b.step("enter the container's root");
   e.sys("fchdir", [root]);
   e.sys("chroot", [b.str(".")]);

@@ -7,7 +7,7 @@ import { planLaunch, Ready } from "./launch.ts";
 import { planNamespaces } from "./namespaces.ts";
 import { execCandidates } from "./process.ts";
 
-const host: HostFacts = { arch: "x64", lastCap: 40, ownCaps: Array.from({ length: 41 }, (_, i) => i), cgroups: "v2", pid: 1 };
+const host: HostFacts = { arch: "x64", lastCap: 40, ownCaps: Array.from({ length: 41 }, (_, i) => i), cgroups: "v2" };
 
 function base(): OciConfig {
   return buildRunConfig({

@@ -34,15 +34,19 @@ import { planExec } from "./process.ts";
 import { planProcessStart } from "./process-start.ts";
 import { sysctlNamespace } from "../security/sysctl.ts";
 
-export const Ready = { USERNS: 1, HOOKS: 2, CONSOLE: 3, CREATED: 4, CGROUP: 5 } as const;
+import { Ready } from "./ready.ts";
+export { Ready };
 
 /**
  * The container's cgroup: `fd` (in the trampoline) of the cgroup2 leaf for CLONE_INTO_CGROUP;
- * `joinV1`: the runtime writes the pid into v1 cgroup.procs files at a READY(CGROUP) right after
- * clone. A cgroup namespace is then unshared by the init once it sits in every cgroup (clone3
+ * `v1Tasks`: fds (in the trampoline) of the `tasks` file of each v1 hierarchy's cgroup (named by its
+ * controllers, never by the container's path: plans are cached, plan-cache.ts), opened by
+ * the runtime; the child writes "0" into each right after clone, before any setup (the kernel
+ * then moves only the calling thread and skips its global threadgroup lock: no RCU grace period;
+ * ADR 0007). A cgroup namespace is then unshared by the init once it sits in every cgroup (clone3
  * would root it at the runtime's cgroups, which on v1 hierarchies it never leaves otherwise).
  */
-export type LaunchCgroup = { fd?: number; joinV1: boolean };
+export type LaunchCgroup = { fd?: number; v1Tasks: { fd: number; name: string }[] };
 
 export type LaunchRequest = {
   config: OciConfig;
@@ -107,7 +111,7 @@ export function planLaunch(req: LaunchRequest): Launch {
 
   // ---- T: the trampoline, in the runtime's namespaces
   b.step("watch the runtime process");
-  if (req.mode === "run") b.op(Op.DEATHSIG, [K.SIGKILL, req.host.pid]);
+  if (req.mode === "run") b.op(Op.DEATHSIG, [K.SIGKILL, 1]); // 1: the parent must still be the runtime
   b.step("reset signal handlers");
   b.op(Op.RESET_SIGNALS);
   for (const j of ns.join) {
@@ -131,6 +135,7 @@ export function planLaunch(req: LaunchRequest): Launch {
   b.target(cloneOp, 3, childStart);
   b.op(Op.REPORT_PID);
   b.op(Op.CLOSE_SYNC);
+  closeCgroupFds(e, cg);
   if (req.supervise) {
     const v = req.supervise;
     b.step("supervise the container");
@@ -147,7 +152,7 @@ export function planLaunch(req: LaunchRequest): Launch {
     b.step("watch the parent process");
     b.op(Op.DEATHSIG, [K.SIGKILL, 0]);
   }
-  planCgroupPlacement(e, cg, readies);
+  planCgroupPlacement(e, cg);
   if (req.idmapRootfs && !(ns.clone & K.CLONE_NEWUSER && ns.has.has("mount")))
     throw new ConfigError("linux.namespaces", "an idmapped root filesystem needs new user and mount namespaces");
   const idmapped = req.idmapRootfs ? b.slot() : undefined;
@@ -360,20 +365,27 @@ function planOverlay(e: Emitter, o: NonNullable<LaunchRequest["overlay"]>, targe
 
 /**
  * In the child right after clone: close the cgroup directory fd (it was only
- * for CLONE_INTO_CGROUP) and, on v1 hierarchies, wait until the runtime wrote
- * our pid into them, before any setup runs. Shared by the init and `exec`.
+ * for CLONE_INTO_CGROUP) and move itself into each v1 hierarchy's cgroup (it
+ * is single-threaded, so moving the thread moves the process), before any
+ * setup runs. Shared by the init and `exec`.
  */
-export function planCgroupPlacement(e: Emitter, cg: LaunchCgroup | undefined, readies: number[]): void {
+export function planCgroupPlacement(e: Emitter, cg: LaunchCgroup | undefined): void {
   const b = e.b;
   if (cg?.fd !== undefined) {
     b.step("close the cgroup directory");
     e.sys("close", [cg.fd], { okErrno: "any" });
   }
-  if (cg?.joinV1) {
-    b.step("wait to be placed in the container's cgroups");
-    b.op(Op.READY, [Ready.CGROUP]);
-    readies.push(Ready.CGROUP);
+  const zero = cg?.v1Tasks.length ? b.str("0") : 0;
+  for (const t of cg?.v1Tasks ?? []) {
+    b.step(`join the container's ${t.name} cgroup`);
+    e.sys("write", [t.fd, zero, 1]);
+    e.sys("close", [t.fd], { okErrno: "any" });
   }
+}
+
+/** In the trampoline after clone: the cgroup fds were only for the child. */
+export function closeCgroupFds(e: Emitter, cg: LaunchCgroup | undefined): void {
+  for (const fd of [...(cg?.fd !== undefined ? [cg.fd] : []), ...(cg?.v1Tasks ?? []).map((t) => t.fd)]) e.sys("close", [fd], { okErrno: "any" });
 }
 
 function planSysctls(e: Emitter, config: OciConfig): void {

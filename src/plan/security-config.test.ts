@@ -4,7 +4,7 @@ import type { HostFacts } from "./host.ts";
 import { planLaunch, Ready } from "./launch.ts";
 import { DEFAULT_SECURITY, DOCKER_MASKED, type SecuritySpec } from "./security-config.ts";
 
-const host: HostFacts = { arch: "x64", lastCap: 40, ownCaps: Array.from({ length: 41 }, (_, i) => i), cgroups: "v2", pid: 1 };
+const host: HostFacts = { arch: "x64", lastCap: 40, ownCaps: Array.from({ length: 41 }, (_, i) => i), cgroups: "v2" };
 const spec = (security?: Partial<SecuritySpec>, uid = 0): RunSpec => ({
   rootfs: "/tmp", args: ["sh"], env: ["PATH=/bin"], cwd: "/", user: { uid, gid: uid, additionalGids: [] },
   hostname: "h", terminal: false, readOnly: false, network: "loopback", volumes: [], tmpfs: [], labels: {},

@@ -8,19 +8,18 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import * as v from "valibot";
-import { createHash } from "node:crypto";
 import type { Undo } from "../errors.ts";
 import { mark } from "../log/timing.ts";
 import type { OciConfig } from "../oci/runtime/config.ts";
 import { hostCgroupFs } from "../cgroups/cgroupfs.ts";
 import { CgroupManager, type CgroupState } from "../cgroups/manager.ts";
 import type { LinuxDeviceCgroupRule, LinuxResources } from "../cgroups/resources.ts";
+import { sha256Hex } from "../state/random.ts";
 
 /** What startInit needs of the cgroup (CgroupManager has it). */
 export type CgroupPlacement = {
   dirfd: number | undefined;
-  readonly procs: string[];
-  join(pid: number, opts: { viaClone?: boolean }): void;
+  openV1Tasks(): { fd: number; name: string }[];
 };
 
 const rwm = (type: "c" | "b", major: number, minor?: number): LinuxDeviceCgroupRule => ({ allow: true, type, major, minor: minor ?? -1, access: "rwm" });
@@ -60,7 +59,7 @@ export function containerResources(config: OciConfig): LinuxResources | undefine
  */
 export function cgroupLeaf(root: string, id: string): string {
   if (root === "/run/pelagos") return id;
-  return `${id}-${createHash("sha256").update(root).digest("hex").slice(0, 8)}`;
+  return `${id}-${sha256Hex(root).slice(0, 8)}`;
 }
 
 /** Creates the container's cgroup with its limits; the Undo destroys it (killing anything inside). */

@@ -13,7 +13,7 @@ import { readlinkSync } from "node:fs";
 import * as K from "../../ffi/consts.ts";
 import { NS_FLAGS, planNamespaces } from "../plan/namespaces.ts";
 import { planExecIn } from "../plan/join.ts";
-import { Ready } from "../plan/launch.ts";
+import { Ready } from "../plan/ready.ts";
 import { spawnContainer } from "../spawn/spawn.ts";
 import { processStartTime } from "../state/identity.ts";
 import { copyWindowSize } from "./console.ts";
@@ -91,9 +91,14 @@ export async function execIn(ctx: Context, o: ExecOptions): Promise<number> {
     cgroupFd = 5 + extraFds.length;
     extraFds.push(cgroup.dirfd);
   }
+  const v1Tasks = (cgroup?.openV1Tasks() ?? []).map((t) => {
+    toClose.push(t.fd);
+    extraFds.push(t.fd);
+    return { fd: 4 + extraFds.length, name: t.name };
+  });
   const launch = planExecIn({
     pid: s.pid, namespaces: containerNamespaces(s.pid, config), proc, seccomp, consoleFd: o.tty ? 5 : undefined, detach: o.detach, host,
-    cgroup: cgroup ? { fd: cgroupFd, joinV1: cgroup.procs.length > 0 } : undefined,
+    cgroup: cgroup ? { fd: cgroupFd, v1Tasks } : undefined,
   });
   const signals = o.detach ? undefined : new SignalForwarder();
   let master: number | undefined;
@@ -109,8 +114,7 @@ export async function execIn(ctx: Context, o: ExecOptions): Promise<number> {
       stdio: nul !== undefined ? [nul, nul, nul] : [stdinFd, "inherit", "inherit"],
       extraFds,
       onReady: (kind, pid) => {
-        if (kind === Ready.CGROUP) cgroup!.join(pid, { viaClone: cgroupFd !== undefined });
-        else if (kind === Ready.CONSOLE && ours !== undefined) {
+        if (kind === Ready.CONSOLE && ours !== undefined) {
           master = sys.recvFd(ours);
           copyWindowSize(master);
         }

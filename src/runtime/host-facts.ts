@@ -21,7 +21,6 @@ export function hostFacts(): HostFacts {
     ownCaps: own,
     cgroups: cgroupLayout(mountinfo),
     cgroupMounts: cgroupMountFacts(mountinfo),
-    pid: process.pid,
     kernel: kernelVersion(),
   };
   return cached;

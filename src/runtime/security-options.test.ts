@@ -9,7 +9,7 @@ mkdirSync(`${rootfs}/etc`);
 writeFileSync(`${rootfs}/etc/group`, "root:x:0:\ntty:x:5:\nusers:x:100:app\n");
 afterAll(() => rmSync(rootfs, { recursive: true, force: true }));
 
-const host: HostFacts = { arch: "x64", lastCap: 40, ownCaps: Array.from({ length: 41 }, (_, i) => i).filter((c) => c !== 24), cgroups: "v2", pid: 1 };
+const host: HostFacts = { arch: "x64", lastCap: 40, ownCaps: Array.from({ length: 41 }, (_, i) => i).filter((c) => c !== 24), cgroups: "v2" };
 const build = (f: Parameters<typeof buildSecuritySpec>[0], network = "loopback") =>
   buildSecuritySpec(f, { rootfs, user: { uid: 0, gid: 0, additionalGids: [] }, network, host });
 

@@ -9,7 +9,9 @@ import * as sys from "../../ffi/sys.ts";
 import { PelagosError } from "../errors.ts";
 import { runHooks } from "../hooks/index.ts";
 import type { OciConfig } from "../oci/runtime/config.ts";
-import { planLaunch, Ready, type SuperviseFds } from "../plan/launch.ts";
+import type { SuperviseFds } from "../plan/launch.ts";
+import { Ready } from "../plan/ready.ts";
+import { launchPlan } from "./plan-cache.ts";
 import { processStartTime } from "../state/identity.ts";
 import { spawnContainer, type StdioFd } from "../spawn/spawn.ts";
 import { copyWindowSize } from "./console.ts";
@@ -40,6 +42,8 @@ export type InitOptions = {
   log?: { warn: (m: string) => void; debug: (m: string) => void };
   /** where compiled seccomp filters are cached (under the runtime root) */
   cacheDir?: string;
+  /** where launch plans are cached (under the runtime root; plan-cache.ts) */
+  planCache?: string;
   /** `run --userns`: see UsernsInit */
   userns?: UsernsInit;
   /** detached: our fds for the supervisor (out/err pipe read ends, state dir, control socket) */
@@ -98,6 +102,11 @@ export async function startInit(o: InitOptions): Promise<Init> {
     cgroupFd = 5 + extraFds.length;
     extraFds.push(o.cgroup.dirfd);
   }
+  const v1Tasks = (o.cgroup?.openV1Tasks() ?? []).map((t) => {
+    toClose.push(t.fd);
+    extraFds.push(t.fd);
+    return { fd: 4 + extraFds.length, name: t.name };
+  });
   const firstPreservedFd = 5 + extraFds.length;
   for (let i = 0; i < o.preserveFds; i++) extraFds.push(3 + i);
   let supervise: SuperviseFds | undefined;
@@ -115,11 +124,13 @@ export async function startInit(o: InitOptions): Promise<Init> {
       }
     }
   }
+  mark("init: host facts");
   const seccomp = await compileSeccompFor(cfg, host, o.log, o.cacheDir);
-  const launch = planLaunch({
+  mark("init: seccomp ready");
+  const launch = await launchPlan(o.planCache, {
     config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd, overlay: o.overlay,
     preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.userns?.idmapRootfs,
-    cgroup: o.cgroup ? { fd: cgroupFd, joinV1: o.cgroup.procs.length > 0 } : undefined,
+    cgroup: o.cgroup ? { fd: cgroupFd, v1Tasks } : undefined,
     supervise, init: o.init,
   });
   mark("init: planned");
@@ -132,11 +143,7 @@ export async function startInit(o: InitOptions): Promise<Init> {
       stdio: o.stdio,
       extraFds,
       onReady: async (kind, pid) => {
-        if (kind === Ready.CGROUP) {
-          mark("init: cloned, joining the v1 cgroups");
-          o.cgroup!.join(pid, { viaClone: cgroupFd !== undefined });
-          mark("init: joined the v1 cgroups");
-        } else if (kind === Ready.USERNS) {
+        if (kind === Ready.USERNS) {
           const release = await o.userns?.allocate?.(cfg);
           try {
             writeIdMaps(pid, cfg);

@@ -1,7 +1,7 @@
 /**
  * The launch plan as the trampoline reads it (ffi/trampoline/trampoline.c).
  *
- *   header (8 × u32) | ops (n × 72 bytes) | relocations (u32 blob offsets) | blob
+ *   header (10 × u32) | ops (n × 72 bytes) | relocations (u32 blob offsets) | blob
  *
  * An op is {code, nr, flags, ok_errno, slot, step, a[6]}. An argument is a
  * plain number, a pointer into the blob (TAG_PTR | offset, relocated by the
@@ -14,8 +14,10 @@
  */
 
 export const PLAN_MAGIC = 0x534c4750;
-export const PLAN_VERSION = 1;
-const HEADER = 32;
+export const PLAN_VERSION = 2;
+const HEADER = 40;
+/** header word 8: the runtime's pid, set by setRuntimePid() just before the plan is sent (plans are cached) */
+const RUNTIME_PID_WORD = 8;
 const OP_SIZE = 72;
 
 export const Op = {
@@ -222,12 +224,17 @@ export class PlanBuilder {
     const blobOff = relocOff + Math.ceil((this.#relocs.length * 4) / 8) * 8;
     const out = new Uint8Array(blobOff + this.#len);
     const u32 = new Uint32Array(out.buffer, 0, blobOff / 4);
-    u32.set([PLAN_MAGIC, PLAN_VERSION, this.#nOps, blobOff, this.#len, this.#relocs.length, relocOff, this.#slots]);
+    u32.set([PLAN_MAGIC, PLAN_VERSION, this.#nOps, blobOff, this.#len, this.#relocs.length, relocOff, this.#slots, 0, 0]);
     u32.set(this.#ops.subarray(0, this.#nOps * OP_WORDS), HEADER / 4);
     u32.set(this.#relocs, relocOff / 4);
     out.set(this.#bytes.subarray(0, this.#len), blobOff);
     return out;
   }
+}
+
+/** Writes the runtime's pid into a finished plan (OP_DEATHSIG with a[1] = 1 checks the parent against it). */
+export function setRuntimePid(plan: Uint8Array, pid: number): void {
+  new DataView(plan.buffer, plan.byteOffset, plan.byteLength).setUint32(RUNTIME_PID_WORD * 4, pid, true);
 }
 
 /** A u64 as two little-endian u32 words; `tagHi` ORs the tag bits (pointer, slot) into the high word. */

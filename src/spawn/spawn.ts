@@ -2,6 +2,8 @@
  * The parent half of the spawn: start the trampoline with a plan, answer its
  * sync points, and turn a {step, errno} report into one clear error.
  */
+import { mark } from "../log/timing.ts";
+import { setRuntimePid } from "./plan-encode.ts";
 import type { Subprocess } from "bun";
 import { errnoName, errnoDescription } from "../../ffi/errno.ts";
 import { sendWithFd } from "../../ffi/idmap.ts";
@@ -41,6 +43,7 @@ export async function spawnContainer(req: SpawnRequest): Promise<Spawned> {
   let proc: Subprocess | undefined;
   let pid = 0;
   try {
+    setRuntimePid(req.launch.plan, process.pid);
     sys.writeAll(planFd, req.launch.plan);
     const tfd = trampolineFd();
     proc = Bun.spawn([`/proc/self/fd/${tfd}`], {
@@ -50,6 +53,7 @@ export async function spawnContainer(req: SpawnRequest): Promise<Spawned> {
     });
     sys.close(childEnd);
     sys.close(planFd);
+    mark("spawn: trampoline started");
     const pending: Message[] = [];
     const next = (): Message | undefined => pending.shift() ?? readMessage(parentEnd, req.timeoutMs ?? 30_000);
     const readies = [...req.launch.readies];
@@ -58,6 +62,7 @@ export async function spawnContainer(req: SpawnRequest): Promise<Spawned> {
       if (!m) break; // EOF: execve happened (or the trampoline died; see below)
       if (m.type === Msg.PID) {
         pid = m.value;
+        mark("spawn: cloned");
         continue;
       }
       if (m.type === Msg.ERROR) throw spawnError(req.launch, m);

@@ -3,7 +3,7 @@
  * start, state, kill, delete, list, run, hooks, console socket, --log.
  */
 import { describe, expect } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { makeBundle, type BundleOptions } from "../helpers/rootfs.ts";
 import { explain, useRuntimeRoot, uniqueId } from "../helpers/pelagos.ts";
 import { itIf, requires } from "../helpers/requires.ts";
@@ -100,6 +100,48 @@ describe("OCI lifecycle", () => {
       for (const bad of ["../x", "a/b", "containers", ""]) expect((await rt.run(["create", "--bundle", dir, bad])).code).toBe(1);
       expect((await rt.run(["delete", "--force", id])).code).toBe(0);
     });
+  });
+
+  itIf(skip, "a bundle started again reuses its cached plan and config; a changed config is planned anew; damaged entries are ignored", async () => {
+    const b = await makeBundle({ args: ["hostname"], hostname: "first" });
+    const plans = `${rt.root}/.plans`;
+    const entries = () => (existsSync(plans) ? readdirSync(plans).filter((n) => !n.startsWith(".")) : []);
+    const counts = () => ({ plans: entries().filter((n) => !n.startsWith("config-")).length, configs: entries().filter((n) => n.startsWith("config-")).length });
+    try {
+      rmSync(plans, { recursive: true, force: true });
+      for (let i = 0; i < 2; i++) {
+        const r = await rt.run(["run", "--bundle", b.dir, uniqueId()]);
+        expect(r.code, explain(r)).toBe(0);
+        expect(r.stdout.trim()).toBe("first");
+      }
+      // two containers, one request: one plan, one validated config
+      expect(counts()).toEqual({ plans: 1, configs: 1 });
+      b.config.hostname = "second";
+      b.save();
+      const r2 = await rt.run(["run", "--bundle", b.dir, uniqueId()]);
+      expect(r2.stdout.trim(), explain(r2)).toBe("second");
+      expect(counts()).toEqual({ plans: 2, configs: 2 });
+      for (const n of entries()) writeFileSync(`${plans}/${n}`, "damaged");
+      const r3 = await rt.run(["run", "--bundle", b.dir, uniqueId()]);
+      expect(r3.stdout.trim(), explain(r3)).toBe("second");
+      // an invalid config is never cached as valid
+      b.config.hostname = 7 as never;
+      b.save();
+      for (let i = 0; i < 2; i++) {
+        const bad = await rt.run(["run", "--bundle", b.dir, uniqueId()]);
+        expect(bad.code).toBe(1);
+        expect(bad.stderr).toContain("hostname");
+      }
+      // off: nothing read or written
+      rmSync(plans, { recursive: true, force: true });
+      b.config.hostname = "third";
+      b.save();
+      const r4 = await rt.run(["run", "--bundle", b.dir, uniqueId()], { env: { PELAGOS_PLAN_CACHE: "0" } });
+      expect(r4.stdout.trim(), explain(r4)).toBe("third");
+      expect(entries()).toEqual([]);
+    } finally {
+      b.cleanup();
+    }
   });
 
   itIf(skip, "run --bundle is foreground: output, exit status, state removed", async () => {

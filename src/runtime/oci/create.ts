@@ -5,7 +5,8 @@ import * as sys from "../../../ffi/sys.ts";
 import type { Context } from "../../cli/context.ts";
 import { PelagosError, Undo, UsageError } from "../../errors.ts";
 import { runHooks } from "../../hooks/index.ts";
-import { loadBundleConfig } from "../../oci/runtime/bundle.ts";
+import { readBundleConfig } from "../../oci/runtime/bundle-read.ts";
+import { validatedConfig } from "../plan-cache.ts";
 import { ociDir, ociFifo, validateId } from "../../state/paths.ts";
 import { startInit } from "../start-init.ts";
 import { SignalForwarder, waitForeground } from "../foreground.ts";
@@ -28,7 +29,9 @@ export type CreateOptions = {
 export async function createContainer(ctx: Context, o: CreateOptions): Promise<number> {
   const id = validateId(o.id);
   mark("create: start");
-  const { config, bundle } = loadBundleConfig(o.bundle);
+  const { text, file, bundle } = readBundleConfig(o.bundle);
+  const planCache = `${ctx.root}/.plans`;
+  const config = await validatedConfig(planCache, text, async () => (await import("../../oci/runtime/config.ts")).parseConfigText(text, file));
   mark("create: config parsed");
   if (!config.root?.path) throw new UsageError(`The bundle's config.json has no root.path`);
   const rootfs = resolveRootfs(bundle, config.root.path);
@@ -60,7 +63,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
     const init = await startInit({
       config, rootfs, mode: o.mode === "run" ? "run" : "create", execFifo: fifo,
       consoleSocket: o.consoleSocket, ownTerminal: o.mode === "run",
-      stdio: ["inherit", "inherit", "inherit"], preserveFds: o.preserveFds, hookState, log: ctx.log, cacheDir: `${ctx.root}/.seccomp`, cgroup,
+      stdio: ["inherit", "inherit", "inherit"], preserveFds: o.preserveFds, hookState, log: ctx.log, cacheDir: `${ctx.root}/.seccomp`, planCache, cgroup,
       onCreated: (pid, startTime, cloneFlags) => {
         undo.push(`kill process ${pid}`, () => void sys.tryKill(pid, 9));
         record.pid = pid;
@@ -86,6 +89,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<n
     const code = await waitForeground(init, { interactive: true, signals: signals! });
     mark("create: container exited");
     if (!o.keep) await destroy(ctx, id, { force: true }).catch((e) => ctx.log.warn((e as Error).message));
+    mark("create: destroyed");
     return code;
   } catch (e) {
     cgroup?.closeDirfd();
