@@ -6,10 +6,33 @@
  * redirects to.
  */
 import { ImageError } from "../errors.ts";
+import { certsDir, type RegistryTls } from "./certs.ts";
 
-export type HttpOptions = { insecureTls?: boolean; attempts?: number; signal?: AbortSignal };
+/** `tls`: CAs and client certificates from the registry's certs dir (certs.ts). */
+export type HttpOptions = { insecureTls?: boolean; tls?: RegistryTls; attempts?: number; signal?: AbortSignal };
 
 const TLS_CODES = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME_MISMATCH|ERR_TLS/i;
+
+const UNKNOWN_AUTHORITY = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_UNTRUSTED",
+]);
+
+/** What went wrong in words, and what the user can do about it (docker's x509 messages, roughly). */
+function tlsDetail(code: string, msg: string, host: string): string {
+  const insecure = "use --insecure for a registry without valid TLS";
+  if (UNKNOWN_AUTHORITY.has(code)) return `certificate signed by an unknown authority (${code}): trust its CA in "${certsDir()}/${host}/ca.crt" or ${insecure}`;
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /HOSTNAME_MISMATCH/i.test(code))
+    return `certificate is not valid for "${new URL(`https://${host}`).hostname}" (${code}): ${insecure}`;
+  if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") return `certificate ${code === "CERT_HAS_EXPIRED" ? "has expired" : "is not yet valid"} (${code}): ${insecure}`;
+  // What a plain-HTTP server answers to a ClientHello; docker says "server gave HTTP response to HTTPS client".
+  if (code === "EPROTO") return `handshake failed, the server may speak plain HTTP (${code}): use --insecure to allow plain HTTP`;
+  return `${code || msg} (${insecure})`;
+}
 
 export function classifyFetchError(e: unknown, url: string): ImageError {
   const err = e as { code?: string; message?: string };
@@ -17,7 +40,7 @@ export function classifyFetchError(e: unknown, url: string): ImageError {
   const msg = err?.message ?? String(e);
   const host = new URL(url).host;
   if (TLS_CODES.test(code) || /certificate|tls|ssl|handshake/i.test(msg))
-    return new ImageError("E_TLS", `Cannot connect to registry "${host}" over TLS: ${code || msg} (use --insecure for a registry without valid TLS)`, { cause: e });
+    return new ImageError("E_TLS", `Cannot connect to registry "${host}" over TLS: ${tlsDetail(code, msg, host)}`, { cause: e });
   return new ImageError("E_NETWORK", `Cannot connect to registry "${host}": ${code || msg}`, { cause: e });
 }
 
@@ -69,7 +92,7 @@ async function followRedirects(url: string, init: RequestInit & { headers?: Reco
       headers,
       redirect: "manual",
       signal: opts.signal,
-      tls: opts.insecureTls ? { rejectUnauthorized: false } : undefined,
+      tls: tlsOptions(opts),
     } as RequestInit);
     if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
       await res.body?.cancel();
@@ -79,4 +102,10 @@ async function followRedirects(url: string, init: RequestInit & { headers?: Reco
     return res;
   }
   throw new ImageError("E_REGISTRY", `Cannot fetch "${url}": too many redirects`);
+}
+
+/** Bun's fetch `tls` option: the certs dir's CAs and client pairs, verification off only for insecure registries. */
+export function tlsOptions(opts: HttpOptions): (RegistryTls & { rejectUnauthorized?: boolean }) | undefined {
+  if (!opts.insecureTls && !opts.tls) return undefined;
+  return { ...opts.tls, ...(opts.insecureTls ? { rejectUnauthorized: false } : {}) };
 }
