@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { rootCertificates } from "node:tls";
 import { certsDir, loadRegistryTls, planCertsDir } from "./certs.ts";
-import { classifyFetchError, tlsOptions } from "./http.ts";
 
 const saved = process.env.PELAGOS_CERTS_DIR;
 const dirs: string[] = [];
@@ -60,37 +59,5 @@ describe("loadRegistryTls()", () => {
   test("errors are E_TLS and name the file", () => {
     const root = certsRoot({ h: { "ca.cert": "x" } });
     expect(() => loadRegistryTls("h")).toThrow(`"${root}/h/ca.cert"`);
-  });
-});
-
-describe("tlsOptions()", () => {
-  test("verification off only for insecure registries; certs dir material passed along", () => {
-    expect(tlsOptions({})).toBeUndefined();
-    expect(tlsOptions({ insecureTls: true })).toEqual({ rejectUnauthorized: false });
-    expect(tlsOptions({ tls: { ca: ["A"] } })).toEqual({ ca: ["A"] });
-    expect(tlsOptions({ insecureTls: true, tls: { cert: ["C"], key: ["K"] } })).toEqual({ cert: ["C"], key: ["K"], rejectUnauthorized: false });
-  });
-});
-
-describe("classifyFetchError() messages", () => {
-  const err = (code: string, message = "x") => Object.assign(new TypeError(message), { code });
-  test("unknown authority: names the host and the certs dir to trust it", () => {
-    process.env.PELAGOS_CERTS_DIR = "/c";
-    const e = classifyFetchError(err("UNABLE_TO_VERIFY_LEAF_SIGNATURE"), "https://10.1.2.3:5443/v2/");
-    expect(e.code).toBe("E_TLS");
-    expect(e.message).toBe(
-      'Cannot connect to registry "10.1.2.3:5443" over TLS: certificate signed by an unknown authority (UNABLE_TO_VERIFY_LEAF_SIGNATURE): trust its CA in "/c/10.1.2.3:5443/ca.crt" or use --insecure for a registry without valid TLS',
-    );
-    expect(classifyFetchError(err("DEPTH_ZERO_SELF_SIGNED_CERT"), "https://h/v2/").message).toContain("unknown authority");
-  });
-  test("name mismatch, expiry", () => {
-    expect(classifyFetchError(err("ERR_TLS_CERT_ALTNAME_INVALID"), "https://[::2]:443/v2/").message).toContain('certificate is not valid for "[::2]"');
-    expect(classifyFetchError(err("CERT_HAS_EXPIRED"), "https://h/v2/").message).toContain("certificate has expired");
-  });
-  test("a plain-HTTP server (EPROTO) is E_TLS with the --insecure hint, never a silent fallback", () => {
-    const e = classifyFetchError(err("EPROTO", "EPROTO: The TLS handshake failed. Does the server speak TLS on this port?"), "https://10.1.2.3:5000/v2/");
-    expect(e.code).toBe("E_TLS");
-    expect(e.message).toContain("may speak plain HTTP");
-    expect(e.message).toContain("--insecure");
   });
 });
