@@ -20,8 +20,9 @@ import { makeTempDir, removeTempDir, runToken } from "./tmp.ts";
 /** null when the lab can run here, else why not. */
 export function tlsLabReason(): string | null {
   if (process.getuid?.() !== 0) return "needs root (ip netns)";
-  const missing = ["ip", "openssl", "nsenter", "docker-registry", "skopeo"].filter((t) => Bun.which(t) === null);
-  if (missing.length > 0) return `needs ${missing.join(", ")} (apt-get install iproute2 openssl util-linux docker-registry skopeo)`;
+  const packages: Record<string, string> = { ip: "iproute2", openssl: "openssl", nsenter: "util-linux", "docker-registry": "docker-registry", skopeo: "skopeo" };
+  const missing = Object.keys(packages).filter((t) => Bun.which(t) === null);
+  if (missing.length > 0) return `needs ${missing.join(", ")} (apt-get install ${missing.map((t) => packages[t]).join(" ")})`;
   if (!existsSync(BIN)) return `needs the runtime binary "${BIN}" (run: bun run build.ts)`;
   return null;
 }

@@ -6,11 +6,12 @@
  * NODE_EXTRA_CA_CERTS), a name mismatch, client certificates, a plain-HTTP
  * registry with and without --insecure.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { Layout } from "../../helpers/oci-layout.ts";
 import { startTlsLab, tlsLabReason, type LabRegistry, type TlsLab } from "../../helpers/tls-lab.ts";
 import { makeTempDir, removeTempDir } from "../../helpers/tmp.ts";
+import { describeIf } from "../../helpers/requires.ts";
 import type { Result } from "../../helpers/image-cli.ts";
 
 const skip = tlsLabReason();
@@ -92,7 +93,7 @@ async function expectPulled(r: Result, ref: string, env: Record<string, string>)
   expect(readFileSync(`${info.Layers[0].Path}/hello`, "utf8")).toBe("over tls\n");
 }
 
-describe.skipIf(skip !== null)(`image pull over TLS from a non-loopback registry${skip ? ` [skipped: ${skip}]` : ""}`, () => {
+describeIf(skip, "image pull over TLS from a non-loopback registry", () => {
   test("untrusted self-signed CA: clear E_TLS error naming the host and how to trust it, nothing stored", async () => {
     const { env, data, certs } = fresh();
     trust(certs, OTHER_IP); // another host's CA dir does not apply
