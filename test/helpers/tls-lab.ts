@@ -88,6 +88,35 @@ function listening(pid: number, port: number): boolean {
   });
 }
 
+const inNetns = (netns: string, argv: string[]) => ["nsenter", `--net=/run/netns/${netns}`, "--", ...argv];
+
+function registryConfig(storage: string, addr: string, tls?: { certs: Certs; clientCa?: boolean }): string {
+  const clientCas = tls?.clientCa ? `    clientcas:\n      - ${tls.certs.ca}\n` : "";
+  const tlsCfg = tls ? `  tls:\n    certificate: ${tls.certs.serverCert}\n    key: ${tls.certs.serverKey}\n${clientCas}` : "";
+  return `version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\nhttp:\n  addr: ${addr}\n${tlsCfg}`;
+}
+
+/** Starts docker-registry inside `netns` (nsenter execs it: the PID is the registry's) and waits until it listens. */
+async function startRegistryIn(netns: string, base: string, cfg: string, addr: string, procs: Subprocess[]): Promise<LabRegistry> {
+  writeFileSync(`${base}.yml`, cfg);
+  const p = Bun.spawn(inNetns(netns, ["docker-registry", "serve", `${base}.yml`]), { stdout: Bun.file(`${base}.out`), stderr: Bun.file(`${base}.err`) });
+  procs.push(p);
+  const port = Number(addr.split(":").pop());
+  for (let i = 0; i < 400 && !listening(p.pid, port); i++) {
+    if (p.exitCode !== null) throw new Error(`docker-registry exited (${p.exitCode}): ${readFileSync(`${base}.err`, "utf8")}`);
+    await Bun.sleep(10);
+  }
+  if (!listening(p.pid, port)) throw new Error(`docker-registry did not listen on ${addr}`);
+  const requests = () => [...readFileSync(`${base}.out`, "utf8").matchAll(/"([A-Z]+ \S+) HTTP\/[0-9.]+"/g)].map((m) => m[1]!);
+  return { pid: p.pid, addr, requests };
+}
+
+async function spawnIn(netns: string, argv: string[], env: Record<string, string> = {}): Promise<Result> {
+  const p = Bun.spawn(inNetns(netns, argv), { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
+}
+
 /** `serverIps` get the server certificate; `extraIps` are addresses on `lo` the certificate does not name. */
 export async function startTlsLab(serverIps: string[], extraIps: string[] = []): Promise<TlsLab> {
   const netns = `pelagos-tls-${runToken()}-${Math.floor(Math.random() * 1e9)}`;
@@ -106,35 +135,16 @@ export async function startTlsLab(serverIps: string[], extraIps: string[] = []):
     run(["ip", "-n", netns, "link", "set", "lo", "up"]);
     for (const ip of [...serverIps, ...extraIps]) run(["ip", "-n", netns, "addr", "add", `${ip}/32`, "dev", "lo"]);
     const certs = makeCerts(dir, serverIps);
-    const inNs = (argv: string[]) => ["nsenter", `--net=/run/netns/${netns}`, "--", ...argv];
     const storage = `${dir}/storage`;
     let n = 0;
-    const registry = async (opts: { addr: string; tls?: boolean; clientCa?: boolean }): Promise<LabRegistry> => {
-      const cfg = `${dir}/registry-${++n}.yml`;
-      const log = `${dir}/registry-${n}`;
-      const tls = opts.tls ? `  tls:\n    certificate: ${certs.serverCert}\n    key: ${certs.serverKey}\n${opts.clientCa ? `    clientcas:\n      - ${certs.ca}\n` : ""}` : "";
-      writeFileSync(cfg, `version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\nhttp:\n  addr: ${opts.addr}\n${tls}`);
-      // nsenter execs the registry: the PID we kill is the registry's.
-      const p = Bun.spawn(inNs(["docker-registry", "serve", cfg]), { stdout: Bun.file(`${log}.out`), stderr: Bun.file(`${log}.err`) });
-      procs.push(p);
-      const port = Number(opts.addr.split(":").pop());
-      for (let i = 0; i < 400 && !listening(p.pid, port); i++) {
-        if (p.exitCode !== null) throw new Error(`docker-registry exited (${p.exitCode}): ${readFileSync(`${log}.err`, "utf8")}`);
-        await Bun.sleep(10);
-      }
-      if (!listening(p.pid, port)) throw new Error(`docker-registry did not listen on ${opts.addr}`);
-      return { pid: p.pid, addr: opts.addr, requests: () => [...readFileSync(`${log}.out`, "utf8").matchAll(/"([A-Z]+ \S+) HTTP\/[0-9.]+"/g)].map((m) => m[1]!) };
-    };
-    const spawnIn = async (argv: string[], env: Record<string, string> = {}): Promise<Result> => {
-      const p = Bun.spawn(inNs(argv), { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-      return { code, stdout, stderr };
-    };
+    const registry = (o: { addr: string; tls?: boolean; clientCa?: boolean }) =>
+      startRegistryIn(netns, `${dir}/registry-${++n}`, registryConfig(storage, o.addr, o.tls ? { certs, clientCa: o.clientCa } : undefined), o.addr, procs);
     const push = async (layout: string, tag: string, dest: string) => {
-      const r = await spawnIn(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", `oci:${layout}:${tag}`, `docker://${dest}`]);
+      const r = await spawnIn(netns, ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", `oci:${layout}:${tag}`, `docker://${dest}`]);
       if (r.code !== 0) throw new Error(`skopeo copy failed (${r.code}): ${r.stderr}`);
     };
-    return { netns, dir, certs, storage, registry, inNs, pelagos: (args, env) => spawnIn([BIN, ...args], env), push, stop };
+    const inNs = (argv: string[]) => inNetns(netns, argv);
+    return { netns, dir, certs, storage, registry, inNs, pelagos: (args, env) => spawnIn(netns, [BIN, ...args], env), push, stop };
   } catch (e) {
     await stop();
     throw e;

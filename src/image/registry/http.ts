@@ -52,16 +52,18 @@ export function classifyFetchError(e: unknown, url: string, ctx: HandshakeContex
 }
 
 /**
- * Whether a registry answers plain HTTP on that port: only to explain a failed handshake (a
- * plain-HTTP registry, or one that wants a client certificate), as bun reports
- * both as EPROTO. No credentials are sent and the answer is never used.
+ * Whether a registry answers plain HTTP on that port: only to explain a failed
+ * handshake (a plain-HTTP registry, or one that wants a client certificate),
+ * as bun reports both as EPROTO. No credentials are sent and the answer is
+ * never used.
  */
 async function answersPlainHttp(url: string): Promise<boolean> {
   const u = new URL(url);
   try {
     const r = await fetch(`http://${u.hostname}:${u.port || "443"}/v2/`, { redirect: "manual", signal: AbortSignal.timeout(2000) });
     await r.body?.cancel();
-    // The API root answers 200 or 401; a TLS server may answer plain HTTP too, with 400 (Go: "Client sent an HTTP request to an HTTPS server").
+    // The API root answers 200 or 401. A TLS server may answer plain HTTP too:
+    // 400 "Client sent an HTTP request to an HTTPS server" (Go).
     return r.status === 200 || r.status === 401 || r.headers.has("docker-distribution-api-version");
   } catch {
     return false;
