@@ -39,7 +39,12 @@ export class RegistryClient {
     this.host = registryHost(host);
     this.#plainAllowed = opts.insecure === true || isLoopbackRegistry(host) || forced === "http";
     // Like docker's default insecure range 127.0.0.0/8: loopback registries skip TLS verification.
-    this.#http = { insecureTls: opts.insecure === true || isLoopbackRegistry(host), tls: loadRegistryTls(this.host), attempts: opts.attempts };
+    this.#http = {
+      insecureTls: opts.insecure === true || isLoopbackRegistry(host),
+      tls: loadRegistryTls(this.host),
+      certsHost: this.host,
+      attempts: opts.attempts,
+    };
     this.#auth = new Authorizer(host, opts.credentials, this.#http);
     if (forced) this.#base = Promise.resolve(`${forced}://${this.host}`);
   }

@@ -26,6 +26,10 @@ describe("classifyFetchError() messages", () => {
       'Cannot connect to registry "10.1.2.3:5443" over TLS: certificate signed by an unknown authority (UNABLE_TO_VERIFY_LEAF_SIGNATURE): trust its CA in "/c/10.1.2.3:5443/ca.crt" or use --insecure for a registry without valid TLS',
     );
     expect(classifyFetchError(err("DEPTH_ZERO_SELF_SIGNED_CERT"), "https://h/v2/").message).toContain("unknown authority");
+    // A redirect to blob storage on another host: the registry's certs dir applies, as in docker.
+    expect(classifyFetchError(err("SELF_SIGNED_CERT_IN_CHAIN"), "https://blobs.example/x", { certsHost: "r.example:5000" }).message).toStartWith(
+      'Cannot connect to registry "blobs.example" over TLS: certificate signed by an unknown authority (SELF_SIGNED_CERT_IN_CHAIN): trust its CA in "/c/r.example:5000/ca.crt"',
+    );
   });
   test("name mismatch, expiry", () => {
     expect(classifyFetchError(err("ERR_TLS_CERT_ALTNAME_INVALID"), "https://[::2]:443/v2/").message).toContain('certificate is not valid for "[::2]"');

@@ -8,8 +8,11 @@
 import { ImageError } from "../errors.ts";
 import { certsDir, type RegistryTls } from "./certs.ts";
 
-/** `tls`: CAs and client certificates from the registry's certs dir (certs.ts). */
-export type HttpOptions = { insecureTls?: boolean; tls?: RegistryTls; attempts?: number; signal?: AbortSignal };
+/**
+ * `tls`: CAs and client certificates from the certs dir of registry `certsHost`
+ * (certs.ts), used for every hop, as docker's transport does.
+ */
+export type HttpOptions = { insecureTls?: boolean; tls?: RegistryTls; certsHost?: string; attempts?: number; signal?: AbortSignal };
 
 const TLS_CODES = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME_MISMATCH|ERR_TLS/i;
 
@@ -22,21 +25,25 @@ const UNKNOWN_AUTHORITY = new Set([
   "CERT_UNTRUSTED",
 ]);
 
-/** What is known about a failed handshake (EPROTO says nothing more in bun). */
-export type HandshakeContext = { speaksHttp?: boolean; clientCert?: boolean };
+/**
+ * What is known about a failed handshake (EPROTO says nothing more in bun);
+ * `certsHost`: whose certs dir applies (the registry's, also for a redirect to another host).
+ */
+export type HandshakeContext = { speaksHttp?: boolean; clientCert?: boolean; certsHost?: string };
 
 /** What went wrong in words, and what the user can do about it (docker's x509 messages, roughly). */
 function tlsDetail(code: string, msg: string, host: string, ctx: HandshakeContext): string {
   const insecure = "use --insecure for a registry without valid TLS";
-  if (UNKNOWN_AUTHORITY.has(code)) return `certificate signed by an unknown authority (${code}): trust its CA in "${certsDir()}/${host}/ca.crt" or ${insecure}`;
+  const dir = `${certsDir()}/${ctx.certsHost ?? host}`;
+  if (UNKNOWN_AUTHORITY.has(code)) return `certificate signed by an unknown authority (${code}): trust its CA in "${dir}/ca.crt" or ${insecure}`;
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /HOSTNAME_MISMATCH/i.test(code))
     return `certificate is not valid for "${new URL(`https://${host}`).hostname}" (${code}): ${insecure}`;
   if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") return `certificate ${code === "CERT_HAS_EXPIRED" ? "has expired" : "is not yet valid"} (${code}): ${insecure}`;
   if (code === "EPROTO") {
     // docker: "http: server gave HTTP response to HTTPS client".
     if (ctx.speaksHttp) return `the registry speaks plain HTTP (${code}): use --insecure to allow plain HTTP`;
-    if (ctx.clientCert) return `handshake failed (${code}): the registry may have refused the client certificate in "${certsDir()}/${host}"`;
-    return `handshake failed (${code}): if the registry requires a client certificate, put it and its key in "${certsDir()}/${host}/client.cert" and "client.key"`;
+    if (ctx.clientCert) return `handshake failed (${code}): the registry may have refused the client certificate in "${dir}"`;
+    return `handshake failed (${code}): if the registry requires a client certificate, put it and its key in "${dir}/client.cert" and "client.key"`;
   }
   return `${code || msg} (${insecure})`;
 }
@@ -74,8 +81,9 @@ async function answersPlainHttp(url: string): Promise<boolean> {
 async function fetchError(e: unknown, url: string, opts: HttpOptions): Promise<ImageError> {
   const code = (e as { code?: string } | undefined)?.code;
   // Insecure clients fall back to HTTP by themselves (client.ts): no need to ask.
-  if (code !== "EPROTO" || opts.insecureTls || !url.startsWith("https:")) return classifyFetchError(e, url);
-  return classifyFetchError(e, url, { speaksHttp: await answersPlainHttp(url), clientCert: opts.tls?.cert !== undefined });
+  const ctx: HandshakeContext = { certsHost: opts.certsHost, clientCert: opts.tls?.cert !== undefined };
+  if (code !== "EPROTO" || opts.insecureTls || !url.startsWith("https:")) return classifyFetchError(e, url, ctx);
+  return classifyFetchError(e, url, { ...ctx, speaksHttp: await answersPlainHttp(url) });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
