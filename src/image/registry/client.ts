@@ -9,6 +9,7 @@ import { isLoopbackRegistry, registryHost } from "../reference.ts";
 import { MANIFEST_ACCEPT } from "../../oci/image/media-types.ts";
 import { Authorizer, type Credentials } from "./auth.ts";
 import { httpRequest, type HttpOptions } from "./http.ts";
+import { loadRegistryTls } from "./certs.ts";
 
 export type ClientOptions = { insecure?: boolean; credentials?: Credentials; attempts?: number };
 
@@ -38,7 +39,12 @@ export class RegistryClient {
     this.host = registryHost(host);
     this.#plainAllowed = opts.insecure === true || isLoopbackRegistry(host) || forced === "http";
     // Like docker's default insecure range 127.0.0.0/8: loopback registries skip TLS verification.
-    this.#http = { insecureTls: opts.insecure === true || isLoopbackRegistry(host), attempts: opts.attempts };
+    this.#http = {
+      insecureTls: opts.insecure === true || isLoopbackRegistry(host),
+      tls: loadRegistryTls(this.host),
+      certsHost: this.host,
+      attempts: opts.attempts,
+    };
     this.#auth = new Authorizer(host, opts.credentials, this.#http);
     if (forced) this.#base = Promise.resolve(`${forced}://${this.host}`);
   }
