@@ -4,7 +4,7 @@
  * State is a plain object (`state()`), so `pelagos rm` in another process can
  * `CgroupManager.fromState()` and destroy exactly what create made.
  */
-import { readFileSync } from "node:fs";
+import { selfMountinfo } from "./mountinfo.ts";
 import { PelagosError } from "../errors.ts";
 import { applyWrites, type CgroupDirs, resolveWrites } from "./apply.ts";
 import { type CgroupFs, hostCgroupFs } from "./cgroupfs.ts";
@@ -38,7 +38,7 @@ export type CreateOptions = PlacementInput & {
 export type CgroupState = { mode: CgroupMode; rel: string; dirs: CgroupDirs; created: string[]; oomGroup: boolean };
 
 export function hostLayout(fs: CgroupFs = hostCgroupFs): CgroupLayout {
-  return detectLayout(readFileSync("/proc/self/mountinfo", "utf8"), fs);
+  return detectLayout(selfMountinfo(), fs);
 }
 
 async function defaultInstaller(cgroupFd: number, insns: Uint8Array | undefined): Promise<void> {

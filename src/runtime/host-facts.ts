@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { HostFacts } from "../plan/host.ts";
 import { cgroupMountFacts } from "../plan/cgroup-mount.ts";
+import { selfMountinfo } from "../cgroups/mountinfo.ts";
 import { kernelVersion } from "./seccomp.ts";
 
 let cached: HostFacts | undefined;
@@ -14,7 +15,7 @@ export function hostFacts(): HostFacts {
   const eff = BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(status)?.[1] ?? "0"}`);
   const own: number[] = [];
   for (let i = 0; i <= lastCap; i++) if (bnd & eff & (1n << BigInt(i))) own.push(i);
-  const mountinfo = readFileSync("/proc/self/mountinfo", "utf8");
+  const mountinfo = selfMountinfo();
   cached = {
     arch: process.arch === "arm64" ? "arm64" : "x64",
     lastCap,

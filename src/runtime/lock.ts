@@ -10,14 +10,17 @@ import { isAlive, processStartTime } from "../state/identity.ts";
 /** Takes the lock without waiting; undefined when a live process holds it (or is writing it). */
 export function tryLock(root: string, id: string): (() => void) | undefined {
   const dir = `${root}/locks`;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = `${dir}/${id}.lock`;
   const me = JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid) ?? 0 });
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 3; i++) {
     try {
       writeFileSync(path, me, { flag: "wx" });
       return () => rmSync(path, { force: true });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+        mkdirSync(dir, { recursive: true, mode: 0o700 }); // the first lock under this root
+        continue;
+      }
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       let holder: { pid: number; startTime: number } | undefined;
       try {
