@@ -25,7 +25,7 @@ const HYBRID_CGROUP2 = "/sys/fs/cgroup/unified";
 type Options = { iterations: number; warmup: number; json: boolean; isolate: boolean; runtimes: string[] };
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { iterations: 30, warmup: 3, json: false, isolate: true, runtimes: ["pelagos", "runc", "crun"] };
+  const o: Options = { iterations: 30, warmup: 3, json: false, isolate: true, runtimes: ["pelagos", "pelagos-uncached", "runc", "crun"] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [k, inline] = a.split("=", 2);
@@ -36,7 +36,7 @@ function parseArgs(argv: string[]): Options {
     else if (k === "--json") o.json = true;
     else if (k === "--no-isolate") o.isolate = false;
     else if (k === "--help" || k === "-h") {
-      console.log("usage: bun run bench/cold-start.ts [--iterations N] [--warmup N] [--runtimes pelagos,runc,crun] [--json] [--no-isolate]");
+      console.log("usage: bun run bench/cold-start.ts [--iterations N] [--warmup N] [--runtimes pelagos,pelagos-uncached,runc,crun] [--json] [--no-isolate]");
       process.exit(0);
     } else {
       console.error(`cold-start: unknown option "${a}"`);
@@ -80,17 +80,19 @@ function isolateCgroups(opts: Options): string {
   return `private mount namespace with ${HYBRID_CGROUP2} (cgroup2) unmounted: all runtimes see cgroup v1 only`;
 }
 
-type Runtime = { name: string; bin: string; root: string; version: string; samples: number[]; error?: string };
+type Runtime = { name: string; bin: string; root: string; version: string; samples: number[]; env?: Record<string, string>; error?: string };
 
 function firstLine(cmd: string[]): string {
   const r = Bun.spawnSync(cmd, { stderr: "pipe" });
   return (r.stdout.toString() || r.stderr.toString()).split("\n")[0]?.trim() ?? "";
 }
 
+/** "pelagos-uncached": pelagos with its plan and config caches off (ADR 0007), i.e. every start plans and validates. */
 function resolveRuntime(name: string): Runtime {
-  const bin = name === "pelagos" ? (process.env.PELAGOS_BIN ?? join(REPO_ROOT, "dist/pelagos")) : (Bun.which(name) ?? "");
-  const rt: Runtime = { name, bin, root: "", version: "", samples: [] };
-  if (!bin || !existsSync(bin)) rt.error = `missing (${name === "pelagos" ? `no "${bin}": run bun run build.ts` : "not in PATH"})`;
+  const ours = name === "pelagos" || name === "pelagos-uncached";
+  const bin = ours ? (process.env.PELAGOS_BIN ?? join(REPO_ROOT, "dist/pelagos")) : (Bun.which(name) ?? "");
+  const rt: Runtime = { name, bin, root: "", version: "", samples: [], env: name === "pelagos-uncached" ? { PELAGOS_PLAN_CACHE: "0" } : undefined };
+  if (!bin || !existsSync(bin)) rt.error = `missing (${ours ? `no "${bin}": run bun run build.ts` : "not in PATH"})`;
   else {
     rt.root = makeTempDir(`bench-${name}`);
     rt.version = firstLine([bin, "--version"]);
@@ -104,7 +106,7 @@ let seq = 0;
 function runOnce(rt: Runtime, bundle: string): number {
   const id = `pelagos-bench-${process.pid}-${++seq}`;
   const t0 = performance.now();
-  const r = Bun.spawnSync([rt.bin, "--root", rt.root, "run", "--bundle", bundle, id], { stdout: "ignore", stderr: "pipe" });
+  const r = Bun.spawnSync([rt.bin, "--root", rt.root, "run", "--bundle", bundle, id], { stdout: "ignore", stderr: "pipe", env: { ...process.env, ...rt.env } });
   const ms = performance.now() - t0;
   Bun.spawnSync([rt.bin, "--root", rt.root, "delete", "--force", id], { stdout: "ignore", stderr: "ignore" });
   if (r.exitCode !== 0) {
@@ -168,7 +170,11 @@ function report(opts: Options, runtimes: Runtime[], environment: string, baselin
   const summaries: Record<string, Summary> = {};
   for (const rt of runtimes) if (!rt.error && rt.samples.length) summaries[rt.name] = summarize(rt.samples);
   const ratio = (a: string, b: string) => (summaries[a] && summaries[b] ? summaries[a]!.median / summaries[b]!.median : null);
-  const ratios = { "pelagos/crun": ratio("pelagos", "crun"), "pelagos/runc": ratio("pelagos", "runc"), "crun/runc": ratio("crun", "runc") };
+  const ratios = {
+    "pelagos/crun": ratio("pelagos", "crun"), "pelagos/runc": ratio("pelagos", "runc"),
+    "pelagos-uncached/crun": ratio("pelagos-uncached", "crun"), "pelagos-uncached/runc": ratio("pelagos-uncached", "runc"),
+    "crun/runc": ratio("crun", "runc"),
+  };
   const command = `RUNTIME --root DIR run --bundle BUNDLE ID   (process /bin/true, namespaces pid,network,ipc,uts,mount)`;
   const out = {
     benchmark: "cold-start",
@@ -194,16 +200,16 @@ function report(opts: Options, runtimes: Runtime[], environment: string, baselin
   console.log(`machine: ${m.nproc} CPUs (${m.cpu}), kernel ${m.kernel}, bun ${m.bun}`);
   console.log(`environment: ${environment}`);
   console.log(`${opts.iterations} iterations after ${opts.warmup} warm-ups each, runtimes alternated\n`);
-  console.log(`${"runtime".padEnd(9)} ${"median".padStart(9)} ${"p90".padStart(9)} ${"min".padStart(9)} ${"max".padStart(9)}  version`);
+  console.log(`${"runtime".padEnd(16)} ${"median".padStart(9)} ${"p90".padStart(9)} ${"min".padStart(9)} ${"max".padStart(9)}  version`);
   const f = (x: number) => `${x.toFixed(2)} ms`.padStart(9);
   for (const r of runtimes) {
     const s = summaries[r.name];
-    if (s) console.log(`${r.name.padEnd(9)} ${f(s.median)} ${f(s.p90)} ${f(s.min)} ${f(s.max)}  ${r.version}`);
-    else console.log(`${r.name.padEnd(9)} ${r.error ?? "no samples"}`);
+    if (s) console.log(`${r.name.padEnd(16)} ${f(s.median)} ${f(s.p90)} ${f(s.min)} ${f(s.max)}  ${r.version}`);
+    else console.log(`${r.name.padEnd(16)} ${r.error ?? "no samples"}`);
   }
-  console.log(`${"(spawn)".padEnd(9)} ${f(baseline.median)} ${f(baseline.p90)} ${f(baseline.min)} ${f(baseline.max)}  host /bin/true, the harness's own cost`);
+  console.log(`${"(spawn)".padEnd(16)} ${f(baseline.median)} ${f(baseline.p90)} ${f(baseline.min)} ${f(baseline.max)}  host /bin/true, the harness's own cost`);
   console.log("");
-  for (const [k, v] of Object.entries(ratios)) console.log(`${k.padEnd(13)} ${v === null ? "n/a" : `${v.toFixed(2)}x`} (medians)`);
+  for (const [k, v] of Object.entries(ratios)) console.log(`${k.padEnd(21)} ${v === null ? "n/a" : `${v.toFixed(2)}x`} (medians)`);
 }
 
 try {
