@@ -20,6 +20,14 @@ export type SetupResult = { dirs: CgroupDirs; created: string[] };
 /** mkdir of every component, recording what it made. Fails if the leaf exists. */
 function makePath(root: string, placement: Placement, fs: CgroupFs, madeNow: string[], owned: string[]): string {
   const parts = placement.rel.split("/");
+  // Usually every parent exists (pelagos/ is kept): one mkdir, no EEXIST per parent.
+  const leaf = `${root}/${placement.rel}`;
+  if (parts.length > 1 && fs.exists(`${root}/${parts.slice(0, -1).join("/")}`)) {
+    if (!fs.mkdir(leaf)) throw new PelagosError("E_CGROUP_EXISTS", `Cannot create cgroup "${leaf}": it already exists (another container, or one not cleaned up)`);
+    madeNow.push(leaf);
+    if (parts.length - 1 >= placement.parentDepth) owned.push(leaf);
+    return leaf;
+  }
   let dir = root;
   parts.forEach((p, i) => {
     dir = `${dir}/${p}`;

@@ -8,7 +8,6 @@
  * profile, capabilities and kernel starts without loading the compiler at all.
  */
 import { mkdirSync, readFileSync } from "node:fs";
-import { release } from "node:os";
 import type { OciConfig } from "../oci/runtime/config.ts";
 import type { HostFacts } from "../plan/host.ts";
 import { ConfigError } from "../errors.ts";
@@ -17,8 +16,15 @@ import { sha256Hex } from "../state/random.ts";
 
 const CACHE_VERSION = 1;
 
+/** From /proc (node:os would load a module on every start for this one string). */
 export function kernelVersion(): [number, number] {
-  const m = /^(\d+)\.(\d+)/.exec(release());
+  let release = "";
+  try {
+    release = readFileSync("/proc/sys/kernel/osrelease", "utf8");
+  } catch {
+    // no /proc: treated as an unknown, old kernel
+  }
+  const m = /^(\d+)\.(\d+)/.exec(release);
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }
 
