@@ -54,7 +54,8 @@ export type LaunchRequest = {
   rootfs: string;
   /** "run": the trampoline stays as the container's parent and mirrors its exit status */
   mode: "run" | "create";
-  execFifo?: string;
+  /** create: fd (in the trampoline) of the exec fifo, opened O_RDWR by the runtime (no path: plans are cached) */
+  execFifoFd?: number;
   /** fd (in the trampoline) of a socket to send the pty master on */
   consoleFd?: number;
   /** fds 3.. in the container, passed after the trampoline's own */
@@ -204,10 +205,11 @@ export function planLaunch(req: LaunchRequest): Launch {
   }
   let fifo: Slot | undefined;
   if (req.mode === "create") {
-    if (!req.execFifo) throw new Error("create mode needs an exec fifo");
-    b.step("open the exec fifo");
+    if (req.execFifoFd === undefined) throw new Error("create mode needs an exec fifo");
+    b.step("keep the exec fifo");
     fifo = b.slot();
-    e.sys("openat", [K.AT_FDCWD, b.str(req.execFifo), K.O_RDWR | K.O_CLOEXEC, 0], { slot: fifo });
+    e.sys("fcntl", [req.execFifoFd, 1030 /* F_DUPFD_CLOEXEC */, 10], { slot: fifo });
+    e.sys("close", [req.execFifoFd], { okErrno: "any" });
   }
   if (config.hostname !== undefined) {
     b.step(`set the hostname to "${config.hostname}"`);

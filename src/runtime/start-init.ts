@@ -102,6 +102,13 @@ export async function startInit(o: InitOptions): Promise<Init> {
     cgroupFd = 5 + extraFds.length;
     extraFds.push(o.cgroup.dirfd);
   }
+  let execFifoFd: number | undefined;
+  if (o.execFifo !== undefined) {
+    const fd = sys.open(o.execFifo, sys.O_RDWR | sys.O_CLOEXEC);
+    toClose.push(fd);
+    extraFds.push(fd);
+    execFifoFd = 4 + extraFds.length;
+  }
   const v1Tasks = (o.cgroup?.openV1Tasks() ?? []).map((t) => {
     toClose.push(t.fd);
     extraFds.push(t.fd);
@@ -128,7 +135,7 @@ export async function startInit(o: InitOptions): Promise<Init> {
   const seccomp = await compileSeccompFor(cfg, host, o.log, o.cacheDir);
   mark("init: seccomp ready");
   const launch = await launchPlan(o.planCache, {
-    config: cfg, rootfs: o.rootfs, mode: o.mode, execFifo: o.execFifo, consoleFd, overlay: o.overlay,
+    config: cfg, rootfs: o.rootfs, mode: o.mode, execFifoFd, consoleFd, overlay: o.overlay,
     preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.userns?.idmapRootfs,
     cgroup: o.cgroup ? { fd: cgroupFd, v1Tasks } : undefined,
     supervise, init: o.init,

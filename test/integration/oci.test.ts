@@ -144,6 +144,22 @@ describe("OCI lifecycle", () => {
     }
   });
 
+  itIf(skip, "create holds nothing of the container in its plan: two containers of one bundle share one cached plan", async () => {
+    await withBundle({ args: ["sh", "-c", "echo ran"] }, async (dir) => {
+      const plans = `${rt.root}/.plans`;
+      rmSync(plans, { recursive: true, force: true });
+      for (const id of [uniqueId(), uniqueId()]) {
+        const c = await rt.run(["create", "--bundle", dir, id]);
+        expect(c.code, explain(c)).toBe(0);
+        expect((await rt.run(["start", id])).code).toBe(0);
+        await waitFor(async () => (await stateOf(id))?.status === "stopped");
+        expect(readFileSync(c.stdoutPath, "utf8")).toContain("ran");
+        expect((await rt.run(["delete", id])).code).toBe(0);
+      }
+      expect(readdirSync(plans).filter((n) => !n.startsWith(".") && !n.startsWith("config-")).length).toBe(1);
+    });
+  });
+
   itIf(skip, "run --bundle is foreground: output, exit status, state removed", async () => {
     await withBundle({ args: ["sh", "-c", "echo hi; exit 7"] }, async (dir) => {
       const id = uniqueId();
