@@ -19,19 +19,25 @@ import type { LayerProgress } from "./progress.ts";
 
 export type LayerSource = () => AsyncIterable<Uint8Array>;
 
-/** Hashes, stores and counts what passes through; the iterator stays drainable after the consumer stops. */
+/** Hashes (through the sink when there is one: each byte once), stores and counts what passes through; the iterator stays drainable after the consumer stops. */
 class Tee {
-  readonly hasher = new Bun.CryptoHasher("sha256");
+  readonly #hasher: Bun.CryptoHasher | undefined;
   n = 0;
   readonly #it: AsyncIterator<Uint8Array>;
   constructor(src: AsyncIterable<Uint8Array>, private sink: BlobSink | undefined, private p: LayerProgress) {
     this.#it = src[Symbol.asyncIterator]();
+    if (sink === undefined) this.#hasher = new Bun.CryptoHasher("sha256");
   }
   #take(c: Uint8Array): void {
-    this.hasher.update(c);
-    this.sink?.write(c);
+    if (this.sink) this.sink.write(c);
+    else this.#hasher!.update(c);
     this.n += c.byteLength;
     this.p.advance(c.byteLength);
+  }
+  #digest: string | undefined;
+  /** Digest of everything taken; call once the stream has ended. */
+  digest(): string {
+    return this.sink?.digest() ?? (this.#digest ??= `sha256:${this.#hasher!.digest("hex")}`);
   }
   async *stream(): AsyncGenerator<Uint8Array> {
     for (;;) {
@@ -55,8 +61,9 @@ class Tee {
   }
 }
 
-function verifyBlob(desc: Descriptor, hasher: Bun.CryptoHasher, n: number): void {
-  const got = `sha256:${hasher.digest("hex")}`;
+function verifyBlob(desc: Descriptor, t: Tee): void {
+  const got = t.digest();
+  const n = t.n;
   if (got !== desc.digest) throw digestMismatch(`layer blob "${desc.digest}"`, desc.digest, got);
   if (n !== desc.size) throw new ImageError("E_DIGEST", `Cannot verify layer blob "${desc.digest}": expected ${desc.size} bytes, got ${n}`);
 }
@@ -71,19 +78,19 @@ export async function fetchLayer(desc: Descriptor, diffId: string, remote: Layer
   const source: LayerSource = blobPresent ? () => createReadStream(paths.blob(desc.digest)) as AsyncIterable<Uint8Array> : remote;
   let blobOnly = false;
   const status = await ensureLayer(diffId, async (root) => {
-    const sink = blobPresent ? undefined : new BlobSink();
+    const sink = blobPresent ? undefined : new BlobSink(desc.size);
     const t = new Tee(source(), sink, p);
     try {
       let r;
       try {
         r = await unpackLayer(t.stream(), compression, root);
       } catch (e) {
-        if (await t.drain()) verifyBlob(desc, t.hasher, t.n); // a tampered blob is a digest error, not an unpack error
+        if (await t.drain()) verifyBlob(desc, t); // a tampered blob is a digest error, not an unpack error
         if (e instanceof UnpackError || e instanceof TarFormatError || (e as { code?: string }).code?.startsWith?.("Z_"))
           throw new ImageError("E_UNPACK", `Cannot unpack layer "${desc.digest}": ${(e as Error).message}`, { cause: e });
         throw e;
       }
-      verifyBlob(desc, t.hasher, t.n);
+      verifyBlob(desc, t);
       if (r.diffId !== diffId)
         throw new ImageError("E_DIGEST", `Cannot verify layer "${desc.digest}": expected diff_id "${diffId}" from the image config, got "${r.diffId}"`);
       sink?.commit(desc.digest, desc.size);
@@ -96,13 +103,13 @@ export async function fetchLayer(desc: Descriptor, diffId: string, remote: Layer
   if (status === "present" && !hasBlob(desc.digest)) {
     // Another image brought the same layer compressed differently: keep this blob too (for save).
     blobOnly = true;
-    const sink = new BlobSink();
+    const sink = new BlobSink(desc.size);
     const t = new Tee(remote(), sink, p);
     try {
       await t.drain().then((ok) => {
         if (!ok) throw new ImageError("E_NETWORK", `Cannot download layer blob "${desc.digest}"`);
       });
-      verifyBlob(desc, t.hasher, t.n);
+      verifyBlob(desc, t);
       sink.commit(desc.digest, desc.size);
     } catch (e) {
       sink.abort();

@@ -3,10 +3,10 @@
  * written, and renamed to blobs/sha256/<hex> only when its digest and size
  * match: a file under blobs/ always holds the bytes its name promises.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, fsyncSync } from "node:fs";
-import { writeAll } from "../../../ffi/sys.ts";
+import { closeSync, constants, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, fsyncSync } from "node:fs";
 import { ImageError } from "../errors.ts";
 import { tempName } from "./atomic.ts";
+import { DIRECT_MIN, DirectWriter, openMaybeDirect } from "./direct-writer.ts";
 import { paths, ensureStore } from "./paths.ts";
 
 export function sha256(data: Uint8Array | string): string {
@@ -59,25 +59,37 @@ export class BlobSink {
   readonly #tmp: string;
   readonly #fd: number;
   readonly #hasher = new Bun.CryptoHasher("sha256");
+  readonly #out = new DirectWriter();
+  #digest: string | undefined;
   size = 0;
   #open = true;
 
-  constructor() {
+  /** `expectedSize`: big blobs are written with O_DIRECT (see direct-writer.ts). */
+  constructor(expectedSize = 0) {
     ensureStore();
     this.#tmp = tempName("blob");
-    this.#fd = openSync(this.#tmp, "wx", 0o644);
+    const open = (f: number) => openSync(this.#tmp, f, 0o644);
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+    const [fd, direct] = expectedSize >= DIRECT_MIN ? openMaybeDirect(open, flags, () => rmSync(this.#tmp, { force: true })) : [open(flags), false];
+    this.#fd = fd;
+    this.#out.begin(fd, direct);
   }
 
   write(chunk: Uint8Array): void {
     this.#hasher.update(chunk);
-    writeAll(this.#fd, chunk);
+    this.#out.write(chunk);
     this.size += chunk.byteLength;
+  }
+
+  /** `sha256:<hex>` of what was written so far; ends the hashing (call once everything is written). */
+  digest(): string {
+    return (this.#digest ??= `sha256:${this.#hasher.digest("hex")}`);
   }
 
   /** Verifies and publishes; on mismatch removes the temp file and throws E_DIGEST. */
   commit(digest: string, size?: number): void {
     this.#close();
-    const got = `sha256:${this.#hasher.digest("hex")}`;
+    const got = this.digest();
     if (got !== digest || (size !== undefined && size !== this.size)) {
       rmSync(this.#tmp, { force: true });
       throw got !== digest
@@ -90,20 +102,24 @@ export class BlobSink {
   /** Publishes under the digest of what was written (for archives that do not name their blobs by digest). */
   commitComputed(): string {
     this.#close();
-    const digest = `sha256:${this.#hasher.digest("hex")}`;
+    const digest = this.digest();
     renameSync(this.#tmp, paths.blob(digest));
     return digest;
   }
 
   abort(): void {
-    this.#close();
-    rmSync(this.#tmp, { force: true });
+    try {
+      this.#close();
+    } finally {
+      rmSync(this.#tmp, { force: true });
+    }
   }
 
   #close(): void {
     if (!this.#open) return;
     this.#open = false;
     try {
+      this.#out.end();
       fsyncSync(this.#fd);
     } finally {
       closeSync(this.#fd);

@@ -17,7 +17,7 @@
 import { readlinkSync, rmSync } from "node:fs";
 import { SysError } from "../../../ffi/errno.ts";
 import * as fs from "../../../ffi/fs.ts";
-import { writeAll } from "../../../ffi/sys.ts";
+import { DIRECT_MIN, DirectWriter, openMaybeDirect } from "../store/direct-writer.ts";
 import type { TarEntry } from "./tar-reader.ts";
 
 export class UnpackError extends Error {
@@ -57,6 +57,7 @@ export function cleanPath(name: string): string[] {
 export class LayerWriter {
   readonly rootFd: number;
   #dirTimes: { parts: string[]; atime: bigint; mtime: bigint }[] = [];
+  readonly #out = new DirectWriter();
   entries = 0;
 
   constructor(readonly root: string) {
@@ -149,9 +150,13 @@ export class LayerWriter {
     const keptDir = this.#clear(dirfd, base, e.type === "dir");
     switch (e.type) {
       case "file": {
-        const fd = fs.openat(dirfd, base, fs.O_WRONLY | fs.O_CREAT | fs.O_EXCL | fs.O_NOFOLLOW, 0o600);
+        const flags = fs.O_WRONLY | fs.O_CREAT | fs.O_EXCL | fs.O_NOFOLLOW;
+        const open = (f: number) => fs.openat(dirfd, base, f, 0o600);
+        const [fd, direct] = e.size >= DIRECT_MIN ? openMaybeDirect(open, flags, () => fs.unlinkatRaw(dirfd, base)) : [open(flags), false];
         try {
-          for await (const chunk of body) writeAll(fd, chunk);
+          this.#out.begin(fd, direct);
+          for await (const chunk of body) this.#out.write(chunk);
+          this.#out.end();
           this.#meta(fd, e);
         } finally {
           fs.close(fd);
