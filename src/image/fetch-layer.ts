@@ -16,6 +16,7 @@ import { unpackLayer } from "./unpack/unpack-layer.ts";
 import { UnpackError } from "./unpack/layer-writer.ts";
 import { TarFormatError } from "./unpack/tar-reader.ts";
 import type { LayerProgress } from "./progress.ts";
+import { mark } from "../log/timing.ts";
 
 export type LayerSource = () => AsyncIterable<Uint8Array>;
 
@@ -28,11 +29,13 @@ class Tee {
     this.#it = src[Symbol.asyncIterator]();
     if (sink === undefined) this.#hasher = new Bun.CryptoHasher("sha256");
   }
-  #take(c: Uint8Array): void {
-    if (this.sink) this.sink.write(c);
-    else this.#hasher!.update(c);
+  /** Returns a promise when the sink has to wait for the disk. */
+  #take(c: Uint8Array): Promise<void> | undefined {
     this.n += c.byteLength;
     this.p.advance(c.byteLength);
+    if (this.sink) return this.sink.write(c);
+    this.#hasher!.update(c);
+    return undefined;
   }
   #digest: string | undefined;
   /** Digest of everything taken; call once the stream has ended. */
@@ -43,7 +46,8 @@ class Tee {
     for (;;) {
       const r = await this.#it.next();
       if (r.done) return;
-      this.#take(r.value);
+      const w = this.#take(r.value);
+      if (w) await w;
       yield r.value;
     }
   }
@@ -53,7 +57,7 @@ class Tee {
       for (;;) {
         const r = await this.#it.next();
         if (r.done) return true;
-        this.#take(r.value);
+        await this.#take(r.value);
       }
     } catch {
       return false;
@@ -77,6 +81,7 @@ export async function fetchLayer(desc: Descriptor, diffId: string, remote: Layer
   // Repair from the local blob when only the layer is missing.
   const source: LayerSource = blobPresent ? () => createReadStream(paths.blob(desc.digest)) as AsyncIterable<Uint8Array> : remote;
   let blobOnly = false;
+  mark(`layer ${desc.digest.slice(7, 19)}: start`);
   const status = await ensureLayer(diffId, async (root) => {
     const sink = blobPresent ? undefined : new BlobSink(desc.size);
     const t = new Tee(source(), sink, p);
@@ -93,10 +98,12 @@ export async function fetchLayer(desc: Descriptor, diffId: string, remote: Layer
       verifyBlob(desc, t);
       if (r.diffId !== diffId)
         throw new ImageError("E_DIGEST", `Cannot verify layer "${desc.digest}": expected diff_id "${diffId}" from the image config, got "${r.diffId}"`);
-      sink?.commit(desc.digest, desc.size);
+      mark(`layer ${desc.digest.slice(7, 19)}: unpacked`);
+      await sink?.commit(desc.digest, desc.size);
+      mark(`layer ${desc.digest.slice(7, 19)}: blob committed`);
       return { ...r, from: desc.digest };
     } catch (e) {
-      sink?.abort();
+      await sink?.abort();
       throw e;
     }
   });
@@ -110,9 +117,9 @@ export async function fetchLayer(desc: Descriptor, diffId: string, remote: Layer
         if (!ok) throw new ImageError("E_NETWORK", `Cannot download layer blob "${desc.digest}"`);
       });
       verifyBlob(desc, t);
-      sink.commit(desc.digest, desc.size);
+      await sink.commit(desc.digest, desc.size);
     } catch (e) {
-      sink.abort();
+      await sink.abort();
       throw e;
     }
   }

@@ -5,7 +5,7 @@
  */
 import { closeSync, constants, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, fsyncSync } from "node:fs";
 import { ImageError } from "../errors.ts";
-import { tempName } from "./atomic.ts";
+import { tempName, writeFileAtomic } from "./atomic.ts";
 import { DIRECT_MIN, DirectWriter, openMaybeDirect } from "./direct-writer.ts";
 import { paths, ensureStore } from "./paths.ts";
 
@@ -44,17 +44,19 @@ export function digestMismatch(what: string, want: string, got: string): ImageEr
   return new ImageError("E_DIGEST", `Cannot verify ${what}: expected digest "${want}", got "${got}"`);
 }
 
-/** Stores bytes whose digest must equal `digest`. */
+/** Stores bytes whose digest must equal `digest` (small blobs: manifests, configs). */
 export function putBlob(digest: string, data: Uint8Array): void {
   const got = sha256(data);
   if (got !== digest) throw digestMismatch(`blob "${digest}"`, digest, got);
   if (hasBlob(digest)) return;
-  const sink = new BlobSink();
-  sink.write(data);
-  sink.commit(digest, data.byteLength);
+  writeFileAtomic(paths.blob(digest), data);
 }
 
-/** A blob being written: hashed as it goes, renamed into place by commit(). */
+/**
+ * A blob being written: hashed as it goes, renamed into place by commit().
+ * Await what write() returns before the next write; commit() and abort()
+ * wait for the disk first.
+ */
 export class BlobSink {
   readonly #tmp: string;
   readonly #fd: number;
@@ -75,20 +77,20 @@ export class BlobSink {
     this.#out.begin(fd, direct);
   }
 
-  write(chunk: Uint8Array): void {
+  write(chunk: Uint8Array): Promise<void> | undefined {
     this.#hasher.update(chunk);
-    this.#out.write(chunk);
     this.size += chunk.byteLength;
+    return this.#out.write(chunk);
   }
 
-  /** `sha256:<hex>` of what was written so far; ends the hashing (call once everything is written). */
+  /** `sha256:<hex>` of what was written; ends the hashing (call once everything is written). */
   digest(): string {
     return (this.#digest ??= `sha256:${this.#hasher.digest("hex")}`);
   }
 
   /** Verifies and publishes; on mismatch removes the temp file and throws E_DIGEST. */
-  commit(digest: string, size?: number): void {
-    this.#close();
+  async commit(digest: string, size?: number): Promise<void> {
+    await this.#close();
     const got = this.digest();
     if (got !== digest || (size !== undefined && size !== this.size)) {
       rmSync(this.#tmp, { force: true });
@@ -100,28 +102,32 @@ export class BlobSink {
   }
 
   /** Publishes under the digest of what was written (for archives that do not name their blobs by digest). */
-  commitComputed(): string {
-    this.#close();
+  async commitComputed(): Promise<string> {
+    await this.#close();
     const digest = this.digest();
     renameSync(this.#tmp, paths.blob(digest));
     return digest;
   }
 
-  abort(): void {
+  async abort(): Promise<void> {
     try {
-      this.#close();
+      await this.#close(true);
     } finally {
       rmSync(this.#tmp, { force: true });
     }
   }
 
-  #close(): void {
+  async #close(aborting = false): Promise<void> {
     if (!this.#open) return;
     this.#open = false;
     try {
-      this.#out.end();
-      fsyncSync(this.#fd);
+      if (aborting) await this.#out.settle();
+      else {
+        await this.#out.end();
+        fsyncSync(this.#fd);
+      }
     } finally {
+      await this.#out.settle();
       closeSync(this.#fd);
     }
   }

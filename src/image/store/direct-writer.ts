@@ -14,12 +14,14 @@
  */
 import { SysError } from "../../../ffi/errno.ts";
 import { DIRECT_ALIGN, O_DIRECT, alignedBuffer, clearDirect } from "../../../ffi/direct-io.ts";
-import { writeSync } from "node:fs";
+import { write, writeSync } from "node:fs";
 import { writeAll } from "../../../ffi/sys.ts";
 
 /** Files at least this big are written direct; smaller ones are not worth a disk round trip. */
 export const DIRECT_MIN = 1 << 20;
-const STAGING = 2 << 20;
+const STAGING = 1 << 20;
+/** Buffers per writer: one filling while the others are on their way to the disk. */
+const DEPTH = 3;
 
 export { O_DIRECT };
 
@@ -38,58 +40,126 @@ export function openMaybeDirect(open: (flags: number) => number, flags: number, 
   }
 }
 
-/** One staging buffer, reused for every file a writer writes (one per layer or blob in flight). */
+type Slot = { buf: Uint8Array; pending: Promise<void> | undefined };
+
+/**
+ * Writes one file at a time; its staging buffers are reused for every file
+ * (one writer per layer or blob in flight). Full buffers are written with
+ * positioned writes on Bun's I/O threads, so the disk works while the caller
+ * decompresses and hashes the next megabytes.
+ *
+ * Contract: await what write() returns before passing the next chunk (and
+ * before reusing the chunk); await end() (or settle(), on error paths)
+ * before closing the fd — a write still in flight would otherwise land in
+ * whatever file reuses the number.
+ */
 export class DirectWriter {
-  #buf: Uint8Array | undefined;
+  readonly #slots: Slot[] = [];
+  #cur = 0;
   #fd = -1;
   #fill = 0;
+  #pos = 0;
   #direct = false;
+  #err: unknown;
 
-  /** Starts a file opened with (`direct`) or without O_DIRECT at offset 0. */
+  /** Starts a file opened with (`direct`) or without O_DIRECT, at offset 0. */
   begin(fd: number, direct: boolean): void {
     this.#fd = fd;
     this.#fill = 0;
+    this.#pos = 0;
     this.#direct = direct;
+    this.#err = undefined;
   }
 
-  write(chunk: Uint8Array): void {
-    if (!this.#direct) return writeAll(this.#fd, chunk);
-    const buf = (this.#buf ??= alignedBuffer(STAGING));
+  /** Takes `chunk` (copied, unless the file is buffered); returns a promise only when it has to wait for the disk. */
+  write(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.#err !== undefined) throw this.#err;
+    if (!this.#direct) return void writeAll(this.#fd, chunk);
     let off = 0;
     while (off < chunk.byteLength) {
+      const slot = this.#slot();
+      if (slot.pending) {
+        const rest = chunk.subarray(off);
+        return slot.pending.then(() => this.write(rest));
+      }
       const k = Math.min(STAGING - this.#fill, chunk.byteLength - off);
-      buf.set(chunk.subarray(off, off + k), this.#fill);
+      slot.buf.set(chunk.subarray(off, off + k), this.#fill);
       this.#fill += k;
       off += k;
-      if (this.#fill === STAGING) this.#flush(STAGING);
+      if (this.#fill === STAGING) this.#submit(slot);
     }
+    return undefined;
   }
 
-  /** Writes what is staged: the aligned part direct, the tail buffered. The fd stays open (the caller closes it). */
-  end(): void {
-    if (!this.#direct) return;
+  /** Waits for the disk, then writes what is staged: the aligned part direct, the tail buffered. */
+  async end(): Promise<void> {
+    await this.settle();
+    if (this.#err !== undefined) throw this.#err;
+    if (!this.#direct || this.#fill === 0) return;
+    const buf = this.#slot().buf;
     const aligned = this.#fill - (this.#fill % DIRECT_ALIGN);
-    if (aligned > 0) this.#flush(aligned);
-    if (this.#fill > 0) {
+    if (aligned > 0) this.#pos += this.#writeSyncAt(buf.subarray(0, aligned), this.#pos);
+    if (this.#fill > aligned) {
       this.#buffered();
-      writeAll(this.#fd, this.#buf!.subarray(0, this.#fill));
-      this.#fill = 0;
+      this.#writeSyncAt(buf.subarray(aligned, this.#fill), this.#pos);
     }
+    this.#fill = 0;
   }
 
-  #flush(n: number): void {
+  /** Resolves once no write is in flight (never rejects). */
+  async settle(): Promise<void> {
+    await Promise.all(this.#slots.map((s) => s.pending));
+  }
+
+  #slot(): Slot {
+    let s = this.#slots[this.#cur];
+    if (s === undefined) this.#slots.push((s = { buf: alignedBuffer(STAGING), pending: undefined }));
+    return s;
+  }
+
+  #submit(slot: Slot): void {
+    slot.pending = this.#writeAt(slot.buf, this.#pos).then(
+      () => void (slot.pending = undefined),
+      (e) => {
+        this.#err ??= e;
+        slot.pending = undefined;
+      },
+    );
+    this.#pos += STAGING;
+    this.#fill = 0;
+    this.#cur = (this.#cur + 1) % DEPTH;
+  }
+
+  async #writeAt(buf: Uint8Array, pos: number): Promise<void> {
     let off = 0;
-    while (off < n) {
+    while (off < buf.byteLength) {
+      const direct = this.#direct;
       try {
-        off += writeSync(this.#fd, this.#buf!, off, n - off);
+        off += await new Promise<number>((res, rej) => write(this.#fd, buf, off, buf.byteLength - off, pos + off, (e, n) => (e ? rej(e) : res(n))));
       } catch (e) {
-        // EINVAL: the file system took O_DIRECT at open but not this write; the rest goes buffered.
-        if ((e as { code?: string }).code !== "EINVAL" || !this.#direct) throw e;
-        this.#buffered();
+        if (!this.#refused(e, direct)) throw e;
       }
     }
-    this.#buf!.copyWithin(0, n, this.#fill);
-    this.#fill -= n;
+  }
+
+  #writeSyncAt(buf: Uint8Array, pos: number): number {
+    let off = 0;
+    while (off < buf.byteLength) {
+      const direct = this.#direct;
+      try {
+        off += writeSync(this.#fd, buf, off, buf.byteLength - off, pos + off);
+      } catch (e) {
+        if (!this.#refused(e, direct)) throw e;
+      }
+    }
+    return off;
+  }
+
+  /** EINVAL from a direct write: the file system took O_DIRECT at open but not this write; go buffered (and retry). */
+  #refused(e: unknown, wasDirect: boolean): boolean {
+    if ((e as { code?: string }).code !== "EINVAL" || !wasDirect) return false;
+    if (this.#direct) this.#buffered();
+    return true;
   }
 
   #buffered(): void {

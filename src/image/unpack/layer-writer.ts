@@ -155,10 +155,14 @@ export class LayerWriter {
         const [fd, direct] = e.size >= DIRECT_MIN ? openMaybeDirect(open, flags, () => fs.unlinkatRaw(dirfd, base)) : [open(flags), false];
         try {
           this.#out.begin(fd, direct);
-          for await (const chunk of body) this.#out.write(chunk);
-          this.#out.end();
+          for await (const chunk of body) {
+            const w = this.#out.write(chunk);
+            if (w) await w;
+          }
+          await this.#out.end();
           this.#meta(fd, e);
         } finally {
+          await this.#out.settle(); // no write may be in flight when the fd number is freed
           fs.close(fd);
         }
         break;
