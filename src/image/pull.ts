@@ -18,6 +18,7 @@ import { silentProgress, type Progress } from "./progress.ts";
 import { writeImage, type ImageRecord } from "./store/images.ts";
 import { withStoreLock } from "./store/lock.ts";
 import { cleanDeadTemps } from "./store/gc.ts";
+import { mark } from "../log/timing.ts";
 
 export type PullOptions = {
   platform?: string;
@@ -76,6 +77,7 @@ export async function pullImage(input: string, opts: PullOptions = {}): Promise<
     cleanDeadTemps();
     const { client, resolved } = await resolveFromSources(ref, want, opts);
     const { manifest, config } = resolved;
+    mark("pull: resolved");
     const seen = new Set<string>();
     const tasks: (() => Promise<void>)[] = [];
     manifest.layers.forEach((desc, i) => {
@@ -105,6 +107,7 @@ export async function pullImage(input: string, opts: PullOptions = {}): Promise<
     };
     if (resolved.indexDigest) rec.indexDigest = resolved.indexDigest;
     if (config.created) rec.created = config.created;
+    mark("pull: layers done");
     writeImage(rec);
     return rec;
   });
