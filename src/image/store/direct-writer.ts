@@ -13,13 +13,14 @@
  * or at the first write) gets plain buffered writes.
  */
 import { SysError } from "../../../ffi/errno.ts";
-import { DIRECT_ALIGN, O_DIRECT, alignedBuffer, clearDirect } from "../../../ffi/direct-io.ts";
+import { DIRECT_ALIGN, O_DIRECT, clearDirect } from "../../../ffi/direct-io.ts";
+import { POOL_BUFFER, giveBuffer, takeBuffer } from "./buffer-pool.ts";
 import { write, writeSync } from "node:fs";
 import { writeAll } from "../../../ffi/sys.ts";
 
 /** Files at least this big are written direct; smaller ones are not worth a disk round trip. */
 export const DIRECT_MIN = 1 << 20;
-const STAGING = 1 << 20;
+const STAGING = POOL_BUFFER;
 /** Buffers per writer: one filling while the others are on their way to the disk. */
 const DEPTH = 3;
 
@@ -93,27 +94,41 @@ export class DirectWriter {
 
   /** Waits for the disk, then writes what is staged: the aligned part direct, the tail buffered. */
   async end(): Promise<void> {
-    await this.settle();
-    if (this.#err !== undefined) throw this.#err;
-    if (!this.#direct || this.#fill === 0) return;
-    const buf = this.#slot().buf;
-    const aligned = this.#fill - (this.#fill % DIRECT_ALIGN);
-    if (aligned > 0) this.#pos += this.#writeSyncAt(buf.subarray(0, aligned), this.#pos);
-    if (this.#fill > aligned) {
-      this.#buffered();
-      this.#writeSyncAt(buf.subarray(aligned, this.#fill), this.#pos);
+    await this.#wait();
+    try {
+      if (this.#err !== undefined) throw this.#err;
+      if (!this.#direct || this.#fill === 0) return;
+      const buf = this.#slot().buf;
+      const aligned = this.#fill - (this.#fill % DIRECT_ALIGN);
+      if (aligned > 0) this.#pos += this.#writeSyncAt(buf.subarray(0, aligned), this.#pos);
+      if (this.#fill > aligned) {
+        this.#buffered();
+        this.#writeSyncAt(buf.subarray(aligned, this.#fill), this.#pos);
+      }
+      this.#fill = 0;
+    } finally {
+      this.#release();
     }
-    this.#fill = 0;
   }
 
-  /** Resolves once no write is in flight (never rejects). */
+  /** Resolves once no write is in flight (never rejects); the buffers go back to the pool. */
   async settle(): Promise<void> {
+    await this.#wait();
+    this.#release();
+  }
+
+  async #wait(): Promise<void> {
     await Promise.all(this.#slots.map((s) => s.pending));
+  }
+
+  #release(): void {
+    for (const s of this.#slots.splice(0)) giveBuffer(s.buf);
+    this.#cur = 0;
   }
 
   #slot(): Slot {
     let s = this.#slots[this.#cur];
-    if (s === undefined) this.#slots.push((s = { buf: alignedBuffer(STAGING), pending: undefined }));
+    if (s === undefined) this.#slots.push((s = { buf: takeBuffer(), pending: undefined }));
     return s;
   }
 

@@ -1,5 +1,6 @@
 /**
- * One layer: decompress a stream (gzip, zstd or none, all streaming), hash
+ * One layer: decompress a stream (gzip through the system zlib when it
+ * loads, else node:zlib; zstd; none — all streaming), hash
  * the uncompressed bytes (the diff_id), and write the tar into `dest`.
  * The caller verifies the returned diff_id before trusting `dest`.
  */
@@ -8,9 +9,11 @@ import { createGunzip, createZstdDecompress } from "node:zlib";
 import type { Compression } from "../../oci/image/media-types.ts";
 import { LayerWriter } from "./layer-writer.ts";
 import { readTar } from "./tar-reader.ts";
+import { gunzip, loadZlib } from "./gunzip.ts";
 
 export function decompress(src: AsyncIterable<Uint8Array>, compression: Compression): AsyncIterable<Uint8Array> {
   if (compression === "none") return src;
+  if (compression === "gzip" && process.env.PELAGOS_NODE_ZLIB !== "1" && loadZlib()) return gunzip(src);
   // 1 MiB output chunks: the 16 KiB default makes Bun's stream plumbing the bottleneck (~6x slower).
   const z = compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress({ chunkSize: 1 << 20 });
   const input = Readable.from(src, { objectMode: false });
