@@ -57,7 +57,9 @@ if (!args.has("--no-check")) run([`${root}/node_modules/.bin/tsc`, "--noEmit", "
 const version = JSON.parse(readFileSync(`${root}/package.json`, "utf8")).version as string;
 run(
   [process.execPath, "build", "--compile", "--bytecode", "--format=esm", "--splitting", "--minify-syntax", "--minify-whitespace",
-   `--define=PELAGOS_VERSION=${JSON.stringify(version)}`, "src/main.ts", "--outfile", "dist/pelagos"],
+   `--define=PELAGOS_VERSION=${JSON.stringify(version)}`, "src/main.ts",
+   // Worker entry points: embedded under the entry root (src/), see src/image/hash-offload.ts.
+   "src/image/hash-worker.ts", "--outfile", "dist/pelagos"],
   "bun build --compile",
 );
 const size = statSync(`${root}/dist/pelagos`).size;

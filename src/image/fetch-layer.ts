@@ -36,14 +36,13 @@ export async function fetchLayer(desc: Descriptor, diffId: string, remote: Layer
   if (status === "present" && !hasBlob(desc.digest)) {
     // Another image brought the same layer compressed differently: keep this blob too (for save).
     blobOnly = true;
-    const sink = new BlobSink(desc.size);
+    const sink = new BlobSink(desc.size, false);
     const t = new Tee(remote(), sink, (n) => p.advance(n));
     try {
       await t.drain().then((ok) => {
         if (!ok) throw new ImageError("E_NETWORK", `Cannot download layer blob "${desc.digest}"`);
       });
-      verifyBlob(desc, t);
-      await sink.commit(desc.digest, desc.size);
+      await sink.commit(desc.digest, desc.size, await verifyBlob(desc, t));
     } catch (e) {
       await sink.abort();
       throw e;

@@ -9,7 +9,8 @@ import { ImageError } from "./errors.ts";
 import type { Compression } from "../oci/image/media-types.ts";
 import type { Descriptor } from "../oci/image/schemas.ts";
 import { BlobSink, digestMismatch } from "./store/blobs.ts";
-import { unpackLayer, type UnpackResult } from "./unpack/unpack-layer.ts";
+import { ownsGunzip, unpackLayer, type UnpackResult } from "./unpack/unpack-layer.ts";
+import { sha256Stream, type Sha256Stream } from "./hash-offload.ts";
 import { UnpackError } from "./unpack/layer-writer.ts";
 import { TarFormatError } from "./unpack/tar-reader.ts";
 
@@ -25,30 +26,40 @@ export type LayerJob = {
 
 export type LayerJobResult = UnpackResult & { from: string };
 
-/** Hashes (through the sink when there is one: each byte once), stores and counts what passes through; the iterator stays drainable after the consumer stops. */
+/**
+ * Hashes, stores (when there is a sink) and counts what passes through; the
+ * iterator stays drainable after the consumer stops. With `offload`, the
+ * consumer must be done with a chunk when it asks for the next one: the
+ * chunk is then handed, buffer and all, to the hashing thread.
+ */
 export class Tee {
-  readonly #hasher: Bun.CryptoHasher | undefined;
+  readonly #hash: Sha256Stream;
   readonly #it: AsyncIterator<Uint8Array>;
-  #digest: string | undefined;
+  #held: Uint8Array | undefined; // yielded, not yet handed to the hasher
+  #digest: Promise<string> | undefined;
   n = 0;
 
-  constructor(src: AsyncIterable<Uint8Array>, private sink: BlobSink | undefined, private advance: (n: number) => void = () => {}) {
+  constructor(src: AsyncIterable<Uint8Array>, private sink: BlobSink | undefined, private advance: (n: number) => void = () => {}, offload = false) {
     this.#it = src[Symbol.asyncIterator]();
-    if (sink === undefined) this.#hasher = new Bun.CryptoHasher("sha256");
+    this.#hash = sha256Stream(offload);
   }
 
-  /** Returns a promise when the sink has to wait for the disk. */
+  /** Stores and counts; returns a promise when the sink has to wait for the disk. */
   #take(c: Uint8Array): Promise<void> | undefined {
     this.n += c.byteLength;
     this.advance(c.byteLength);
-    if (this.sink) return this.sink.write(c);
-    this.#hasher!.update(c);
-    return undefined;
+    return this.sink?.write(c);
+  }
+
+  async #release(): Promise<void> {
+    const c = this.#held;
+    this.#held = undefined;
+    if (c) await this.#hash.give(c);
   }
 
   /** Digest of everything taken; call once the stream has ended. */
-  digest(): string {
-    return this.sink?.digest() ?? (this.#digest ??= `sha256:${this.#hasher!.digest("hex")}`);
+  digest(): Promise<string> {
+    return (this.#digest ??= this.#release().then(() => this.#hash.digest()));
   }
 
   async *stream(): AsyncGenerator<Uint8Array> {
@@ -57,50 +68,61 @@ export class Tee {
       if (r.done) return;
       const w = this.#take(r.value);
       if (w) await w;
+      this.#held = r.value;
       yield r.value;
+      await this.#release();
     }
   }
 
   /** Reads the rest (after an unpack error) so the digest can tell a tampered blob from a bad archive. */
   async drain(): Promise<boolean> {
     try {
+      await this.#release();
       for (;;) {
         const r = await this.#it.next();
         if (r.done) return true;
         await this.#take(r.value);
+        await this.#hash.give(r.value);
       }
     } catch {
       return false;
     }
   }
+
+  /** Ends the hashing without a digest (error paths). */
+  drop(): void {
+    if (this.#digest === undefined) this.#hash.drop();
+  }
 }
 
-export function verifyBlob(desc: Descriptor, t: Tee): void {
-  const got = t.digest();
+export async function verifyBlob(desc: Descriptor, t: Tee): Promise<string> {
+  const got = await t.digest();
   if (got !== desc.digest) throw digestMismatch(`layer blob "${desc.digest}"`, desc.digest, got);
   if (t.n !== desc.size) throw new ImageError("E_DIGEST", `Cannot verify layer blob "${desc.digest}": expected ${desc.size} bytes, got ${t.n}`);
+  return got;
 }
 
 export async function runLayerJob(job: LayerJob, src: AsyncIterable<Uint8Array>, advance?: (n: number) => void): Promise<LayerJobResult> {
   const { desc, diffId } = job;
-  const sink = job.storeBlob ? new BlobSink(desc.size) : undefined;
-  const t = new Tee(src, sink, advance);
+  const sink = job.storeBlob ? new BlobSink(desc.size, false) : undefined;
+  const t = new Tee(src, sink, advance, ownsGunzip(job.compression));
   try {
     let r;
     try {
       r = await unpackLayer(t.stream(), job.compression, job.root);
     } catch (e) {
-      if (await t.drain()) verifyBlob(desc, t); // a tampered blob is a digest error, not an unpack error
+      if (await t.drain()) await verifyBlob(desc, t); // a tampered blob is a digest error, not an unpack error
       if (e instanceof UnpackError || e instanceof TarFormatError || (e as { code?: string }).code?.startsWith?.("Z_"))
         throw new ImageError("E_UNPACK", `Cannot unpack layer "${desc.digest}": ${(e as Error).message}`, { cause: e });
       throw e;
     }
-    verifyBlob(desc, t);
+    const got = await verifyBlob(desc, t);
     if (r.diffId !== diffId)
       throw new ImageError("E_DIGEST", `Cannot verify layer "${desc.digest}": expected diff_id "${diffId}" from the image config, got "${r.diffId}"`);
-    await sink?.commit(desc.digest, desc.size);
+    await sink?.commit(desc.digest, desc.size, got);
     return { ...r, from: desc.digest };
   } catch (e) {
+    t.drop();
     await sink?.abort();
     throw e;
   }

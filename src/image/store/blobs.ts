@@ -60,14 +60,17 @@ export function putBlob(digest: string, data: Uint8Array): void {
 export class BlobSink {
   readonly #tmp: string;
   readonly #fd: number;
-  readonly #hasher = new Bun.CryptoHasher("sha256");
+  readonly #hasher: Bun.CryptoHasher | undefined;
   readonly #out = new DirectWriter();
   #digest: string | undefined;
   size = 0;
   #open = true;
 
-  /** `expectedSize`: big blobs are written with O_DIRECT (see direct-writer.ts). */
-  constructor(expectedSize = 0) {
+  /**
+   * `expectedSize`: big blobs are written with O_DIRECT (see direct-writer.ts).
+   * `hash: false`: the caller hashes what it writes and passes the digest to commit().
+   */
+  constructor(expectedSize = 0, hash = true) {
     ensureStore();
     this.#tmp = tempName("blob");
     const open = (f: number) => openSync(this.#tmp, f, 0o644);
@@ -75,23 +78,25 @@ export class BlobSink {
     const [fd, direct] = expectedSize >= DIRECT_MIN ? openMaybeDirect(open, flags, () => rmSync(this.#tmp, { force: true })) : [open(flags), false];
     this.#fd = fd;
     this.#out.begin(fd, direct);
+    if (hash) this.#hasher = new Bun.CryptoHasher("sha256");
   }
 
   write(chunk: Uint8Array): Promise<void> | undefined {
-    this.#hasher.update(chunk);
+    this.#hasher?.update(chunk);
     this.size += chunk.byteLength;
     return this.#out.write(chunk);
   }
 
   /** `sha256:<hex>` of what was written; ends the hashing (call once everything is written). */
   digest(): string {
+    if (this.#hasher === undefined) throw new Error("BlobSink.digest() on a sink that does not hash");
     return (this.#digest ??= `sha256:${this.#hasher.digest("hex")}`);
   }
 
-  /** Verifies and publishes; on mismatch removes the temp file and throws E_DIGEST. */
-  async commit(digest: string, size?: number): Promise<void> {
+  /** Verifies (against `computed` when the caller hashed) and publishes; on mismatch removes the temp file and throws E_DIGEST. */
+  async commit(digest: string, size?: number, computed?: string): Promise<void> {
     await this.#close();
-    const got = this.digest();
+    const got = computed ?? this.digest();
     if (got !== digest || (size !== undefined && size !== this.size)) {
       rmSync(this.#tmp, { force: true });
       throw got !== digest

@@ -5,7 +5,7 @@
  * fault, and a pull that allocated new buffers per file or per chunk paid
  * that for every megabyte it moved.
  */
-import { alignedBuffer } from "../../../ffi/direct-io.ts";
+import { alignedBuffer, isAligned } from "../../../ffi/direct-io.ts";
 
 export const POOL_BUFFER = 1 << 20;
 /** Idle buffers kept for reuse; more are freed to the GC. */
@@ -18,5 +18,6 @@ export function takeBuffer(): Uint8Array {
 
 /** Returns a buffer taken with takeBuffer(); the caller must hold no view of it any more. */
 export function giveBuffer(b: Uint8Array): void {
-  if (free.length < KEEP && b.byteLength === POOL_BUFFER) free.push(b);
+  // A buffer back from another thread is checked: direct writes need the alignment.
+  if (free.length < KEEP && b.byteLength === POOL_BUFFER && isAligned(b)) free.push(b);
 }

@@ -1,8 +1,9 @@
 /**
- * gzip → bytes through the system zlib (ffi/zlib.ts), inflating into two
- * pooled buffers in turn. Each yielded chunk is a view that stays valid
- * until the consumer has asked for the chunk after next (the tar reader
- * and the hashers are done with a chunk when they ask for the next one).
+ * gzip → bytes through the system zlib (ffi/zlib.ts), inflating into
+ * pooled buffers. Each yielded chunk is a view that stays valid until the
+ * consumer asks for the next one (the tar reader is done with a chunk by
+ * then). With `hash`, each chunk is then handed to it, buffer and all (it
+ * comes back to the pool once hashed); without, buffers are reused at once.
  *
  * Like gzip(1) and node:zlib: concatenated members are one stream, bytes
  * after the last member that do not start another one are ignored, and a
@@ -12,15 +13,15 @@
  */
 import { Inflater, Z_STREAM_END, ZlibError } from "../../../ffi/zlib.ts";
 import { giveBuffer, takeBuffer } from "../store/buffer-pool.ts";
+import type { Sha256Stream } from "../hash-offload.ts";
 
 export { loadZlib } from "../../../ffi/zlib.ts";
 
 const GZIP_MAGIC = 0x1f;
 
-export async function* gunzip(src: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+export async function* gunzip(src: AsyncIterable<Uint8Array>, hash?: Sha256Stream): AsyncGenerator<Uint8Array> {
   const z = new Inflater();
-  const bufs = [takeBuffer(), takeBuffer()] as const;
-  let which = 0;
+  let buf: Uint8Array | undefined;
   let memberOpen = false; // inside a member (its header may not even be complete yet)
   let members = 0; // members completed
   let trailing = false; // bytes after the last member: skipped to the end
@@ -42,11 +43,16 @@ export async function* gunzip(src: AsyncIterable<Uint8Array>): AsyncGenerator<Ui
           }
           memberOpen = true;
         }
-        const out = bufs[which]!;
+        const out = (buf ??= takeBuffer());
         const [r, n] = z.inflate(out);
         if (n > 0) {
-          yield out.subarray(0, n);
-          which ^= 1;
+          const view = out.subarray(0, n);
+          yield view;
+          if (hash) {
+            buf = undefined; // the hasher owns it now
+            const w = hash.give(view, out);
+            if (w) await w;
+          }
         }
         if (r === Z_STREAM_END) {
           memberOpen = false;
@@ -58,6 +64,6 @@ export async function* gunzip(src: AsyncIterable<Uint8Array>): AsyncGenerator<Ui
     if (memberOpen || members === 0) throw new ZlibError("Z_BUF_ERROR", "unexpected end of file");
   } finally {
     z.close();
-    for (const b of bufs) giveBuffer(b);
+    if (buf) giveBuffer(buf);
   }
 }

@@ -10,10 +10,16 @@ import type { Compression } from "../../oci/image/media-types.ts";
 import { LayerWriter } from "./layer-writer.ts";
 import { readTar } from "./tar-reader.ts";
 import { gunzip, loadZlib } from "./gunzip.ts";
+import { sha256Stream } from "../hash-offload.ts";
+
+/** True when gzip goes through our own inflater, which is done with each input chunk when it asks for the next. */
+export function ownsGunzip(compression: Compression): boolean {
+  return compression === "gzip" && process.env.PELAGOS_NODE_ZLIB !== "1" && loadZlib();
+}
 
 export function decompress(src: AsyncIterable<Uint8Array>, compression: Compression): AsyncIterable<Uint8Array> {
   if (compression === "none") return src;
-  if (compression === "gzip" && process.env.PELAGOS_NODE_ZLIB !== "1" && loadZlib()) return gunzip(src);
+  if (ownsGunzip(compression)) return gunzip(src);
   // 1 MiB output chunks: the 16 KiB default makes Bun's stream plumbing the bottleneck (~6x slower).
   const z = compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress({ chunkSize: 1 << 20 });
   const input = Readable.from(src, { objectMode: false });
@@ -33,15 +39,37 @@ export async function* hashing(src: AsyncIterable<Uint8Array>, hasher: Bun.Crypt
 export type UnpackResult = { diffId: string; entries: number; size: number };
 
 export async function unpackLayer(src: AsyncIterable<Uint8Array>, compression: Compression, dest: string): Promise<UnpackResult> {
-  const hasher = new Bun.CryptoHasher("sha256");
   let size = 0;
-  const tar = hashing(decompress(src, compression), hasher, (n) => (size += n));
+  let tar: AsyncIterable<Uint8Array>;
+  let digest: () => Promise<string>;
+  let drop = () => {};
+  if (ownsGunzip(compression)) {
+    // The diff_id is hashed on the helper thread, each chunk once the tar reader is done with it.
+    const h = sha256Stream(true);
+    tar = counting(gunzip(src, h), (n) => (size += n));
+    digest = () => h.digest();
+    drop = () => h.drop();
+  } else {
+    const hasher = new Bun.CryptoHasher("sha256");
+    tar = hashing(decompress(src, compression), hasher, (n) => (size += n));
+    digest = async () => `sha256:${hasher.digest("hex")}`;
+  }
   const w = new LayerWriter(dest);
   try {
     await readTar(tar, (e, body) => w.write(e, body));
     w.finish();
+  } catch (e) {
+    drop();
+    throw e;
   } finally {
     w.close();
   }
-  return { diffId: `sha256:${hasher.digest("hex")}`, entries: w.entries, size };
+  return { diffId: await digest(), entries: w.entries, size };
+}
+
+async function* counting(src: AsyncIterable<Uint8Array>, count: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const c of src) {
+    count(c.byteLength);
+    yield c;
+  }
 }
