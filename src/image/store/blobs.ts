@@ -3,7 +3,7 @@
  * written, and renamed to blobs/sha256/<hex> only when its digest and size
  * match: a file under blobs/ always holds the bytes its name promises.
  */
-import { closeSync, constants, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, fsyncSync } from "node:fs";
+import { closeSync, constants, existsSync, fsync, openSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { ImageError } from "../errors.ts";
 import { tempName, writeFileAtomic } from "./atomic.ts";
 import { DIRECT_MIN, DirectWriter, openMaybeDirect } from "./direct-writer.ts";
@@ -129,7 +129,7 @@ export class BlobSink {
       if (aborting) await this.#out.settle();
       else {
         await this.#out.end();
-        fsyncSync(this.#fd);
+        await new Promise<void>((res, rej) => fsync(this.#fd, (e) => (e ? rej(e) : res()))); // on an I/O thread
       }
     } finally {
       await this.#out.settle();

@@ -100,7 +100,11 @@ export class DirectWriter {
       if (!this.#direct || this.#fill === 0) return;
       const buf = this.#slot().buf;
       const aligned = this.#fill - (this.#fill % DIRECT_ALIGN);
-      if (aligned > 0) this.#pos += this.#writeSyncAt(buf.subarray(0, aligned), this.#pos);
+      if (aligned > 0) {
+        // On an I/O thread like the full buffers: the event loop does not wait for the disk.
+        await this.#writeAt(buf.subarray(0, aligned), this.#pos);
+        this.#pos += aligned;
+      }
       if (this.#fill > aligned) {
         this.#buffered();
         this.#writeSyncAt(buf.subarray(aligned, this.#fill), this.#pos);
