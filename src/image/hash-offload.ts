@@ -1,5 +1,7 @@
 /**
- * SHA-256 of a stream on a helper thread. A pull hashes every byte twice
+ * Work beside the main thread: SHA-256 of streams, and syncfs().
+ *
+ * Hashing: a pull hashes every byte twice
  * (the compressed blob and the uncompressed diff_id) and everything else
  * of a pull runs on the main thread: hashing beside it takes ~a fifth off
  * a pull. One worker serves every stream of the process.
@@ -11,9 +13,15 @@
  * hashed in the order given. At most LIMIT bytes are in flight: give()
  * returns a promise to await when over it.
  *
+ * syncStore(path): syncfs() of the file system holding `path` (the store's
+ * durability barrier, see store/README.md), waited for on the helper thread
+ * so other layers keep unpacking meanwhile.
+ *
  * Without a worker (PELAGOS_HASH_THREAD=0, or one cannot start) the same
- * API hashes on the calling thread.
+ * API works on the calling thread.
  */
+import { closeSync, openSync } from "node:fs";
+import { syncfs } from "../../ffi/direct-io.ts";
 import { giveBuffer } from "./store/buffer-pool.ts";
 import type { FromHashWorker, ToHashWorker } from "./hash-worker.ts";
 
@@ -45,6 +53,15 @@ let open = 0;
 let inflight = 0;
 let wakers: (() => void)[] = [];
 const digests = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
+const syncs = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+
+/** The worker is ref'd while anything is pending on it (a pending promise alone does not keep a process alive). */
+function hold(w: Worker): void {
+  if (open++ === 0) w.ref();
+}
+function release(): void {
+  if (--open === 0) worker?.unref();
+}
 
 /** The worker's module: beside this file in the source tree; under the entry root (src/) in the compiled binary. */
 function workerUrl(): string {
@@ -62,7 +79,9 @@ function fail(e: Error): void {
   worker?.terminate();
   worker = null; // later streams hash inline; the streams in flight fail
   for (const d of digests.values()) d.reject(e);
+  for (const d of syncs.values()) d.reject(e);
   digests.clear();
+  syncs.clear();
   inflight = 0;
   wake();
 }
@@ -77,9 +96,14 @@ function getWorker(): Worker | null {
         inflight -= m.n;
         if (m.ab) giveBuffer(new Uint8Array(m.ab, m.off, m.len));
         if (inflight <= LIMIT) wake();
-      } else {
+      } else if (m.t === "digest") {
         digests.get(m.id)?.resolve(`sha256:${m.hex}`);
         digests.delete(m.id);
+      } else {
+        const s = syncs.get(m.id);
+        syncs.delete(m.id);
+        if (s) m.err === undefined ? s.resolve() : s.reject(new Error(`Cannot sync the image store: ${m.err}`));
+        release();
       }
     };
     w.onerror = (e) => fail(new Error(`Hash worker failed: ${e.message}`));
@@ -95,7 +119,7 @@ class WorkerStream implements Sha256Stream {
   readonly #id = nextId++;
   #ended = false;
   constructor(private w: Worker) {
-    if (open++ === 0) w.ref();
+    hold(w);
   }
 
   give(chunk: Uint8Array, pooled?: Uint8Array): Promise<void> | undefined {
@@ -128,11 +152,28 @@ class WorkerStream implements Sha256Stream {
   #end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (--open === 0 && worker === this.w) this.w.unref();
+    release();
   }
 }
 
 export function sha256Stream(offload: boolean): Sha256Stream {
   const w = offload ? getWorker() : null;
   return w ? new WorkerStream(w) : new InlineStream();
+}
+
+export async function syncStore(path: string): Promise<void> {
+  const w = getWorker();
+  if (w === null) {
+    const fd = openSync(path, "r");
+    try {
+      return syncfs(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const id = nextId++;
+  hold(w);
+  const p = new Promise<void>((resolve, reject) => syncs.set(id, { resolve, reject }));
+  w.postMessage({ t: "syncfs", id, path } satisfies ToHashWorker);
+  return p;
 }

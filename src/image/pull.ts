@@ -18,6 +18,8 @@ import { silentProgress, type Progress } from "./progress.ts";
 import { writeImage, type ImageRecord } from "./store/images.ts";
 import { withStoreLock } from "./store/lock.ts";
 import { cleanDeadTemps } from "./store/gc.ts";
+import { paths } from "./store/paths.ts";
+import { syncStore } from "./hash-offload.ts";
 import { mark } from "../log/timing.ts";
 
 export type PullOptions = {
@@ -109,6 +111,8 @@ export async function pullImage(input: string, opts: PullOptions = {}): Promise<
     if (config.created) rec.created = config.created;
     mark("pull: layers done");
     writeImage(rec);
+    // The renames of this pull (blobs, layers, the record) on the disk before we report success.
+    await syncStore(paths.images());
     return rec;
   });
 }
