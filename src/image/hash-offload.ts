@@ -164,11 +164,15 @@ export function sha256Stream(offload: boolean): Sha256Stream {
 export async function syncStore(path: string): Promise<void> {
   const w = getWorker();
   if (w === null) {
-    const fd = openSync(path, "r");
     try {
-      return syncfs(fd);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(path, "r");
+      try {
+        return syncfs(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      throw new Error(`Cannot sync the image store: ${(e as Error).message}`);
     }
   }
   const id = nextId++;
