@@ -50,7 +50,7 @@ export class ZlibError extends Error {
 // struct z_stream on LP64 (x86_64, aarch64): 112 bytes.
 const SIZE = 112, NEXT_IN = 0, AVAIL_IN = 8, NEXT_OUT = 24, AVAIL_OUT = 32, MSG = 48;
 
-/** One gzip stream (windowBits 16+15: gzip wrapper required). */
+/** One gzip stream (windowBits 16+15: gzip wrapper required), or with `raw` a bare deflate stream (-15: no wrapper, no CRC). */
 export class Inflater {
   readonly #strm = new Uint8Array(SIZE);
   readonly #dv = new DataView(this.#strm.buffer);
@@ -59,10 +59,10 @@ export class Inflater {
   #output: Uint8Array | undefined;
   #open = true;
 
-  constructor() {
+  constructor(raw = false) {
     if (!loadZlib()) throw new Error("libz.so.1 is not available");
     this.#p = ptr(this.#strm) as unknown as number;
-    const r = syms!.inflateInit2_(this.#p, 16 + 15, syms!.zlibVersion(), SIZE);
+    const r = syms!.inflateInit2_(this.#p, raw ? -15 : 16 + 15, syms!.zlibVersion(), SIZE);
     if (r !== Z_OK) throw this.#error(r);
   }
 
@@ -94,7 +94,7 @@ export class Inflater {
     return [r, produced];
   }
 
-  /** Starts the next gzip member (a gzip file may be several concatenated members). */
+  /** Starts the next stream (a gzip file may be several concatenated members). */
   reset(): void {
     const r = syms!.inflateReset(this.#p);
     if (r !== Z_OK) throw this.#error(r);
