@@ -156,6 +156,11 @@ class WorkerStream implements Sha256Stream {
   }
 }
 
+/** Starts the helper thread now (a pull calls this before resolving, so the thread is up when the first layer streams). */
+export function startHelperThread(): void {
+  getWorker();
+}
+
 export function sha256Stream(offload: boolean): Sha256Stream {
   const w = offload ? getWorker() : null;
   return w ? new WorkerStream(w) : new InlineStream();

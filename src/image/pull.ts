@@ -19,7 +19,7 @@ import { writeImage, type ImageRecord } from "./store/images.ts";
 import { withStoreLock } from "./store/lock.ts";
 import { cleanDeadTemps } from "./store/gc.ts";
 import { paths } from "./store/paths.ts";
-import { syncStore } from "./hash-offload.ts";
+import { startHelperThread, syncStore } from "./hash-offload.ts";
 import { mark } from "../log/timing.ts";
 
 export type PullOptions = {
@@ -75,6 +75,7 @@ export async function pullImage(input: string, opts: PullOptions = {}): Promise<
   const ref = parseReference(input);
   const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const progress = opts.progress ?? silentProgress;
+  startHelperThread();
   return withStoreLock("shared", async () => {
     cleanDeadTemps();
     const { client, resolved } = await resolveFromSources(ref, want, opts);
