@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { sha256Stream, syncStore } from "./hash-offload.ts";
+import { sha256Stream, stopHelperThread, syncStore } from "./hash-offload.ts";
 import { takeBuffer } from "./store/buffer-pool.ts";
 import { isAligned } from "../../ffi/direct-io.ts";
 
@@ -63,5 +63,19 @@ describe("sha256Stream()", () => {
       err = e;
     }
     expect(String(err)).toMatch(/Cannot sync the image store: ENOENT/);
+  });
+
+  test("stopHelperThread() fails what is pending (nothing keeps the process alive) and the next stream starts a new thread", async () => {
+    const left = sha256Stream(true);
+    await left.give(new Uint8Array([1]));
+    const pending = left.digest().then(
+      () => "resolved",
+      () => "rejected",
+    );
+    stopHelperThread();
+    expect(["resolved", "rejected"]).toContain(await pending);
+    const h = sha256Stream(true);
+    await h.give(new Uint8Array([1, 2, 3]));
+    expect(await h.digest()).toBe(sha(new Uint8Array([1, 2, 3])));
   });
 });

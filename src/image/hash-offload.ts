@@ -60,7 +60,7 @@ function hold(w: Worker): void {
   if (open++ === 0) w.ref();
 }
 function release(): void {
-  if (--open === 0) worker?.unref();
+  if (open > 0 && --open === 0) worker?.unref();
 }
 
 /** The worker's module: beside this file in the source tree; under the entry root (src/) in the compiled binary. */
@@ -152,13 +152,34 @@ class WorkerStream implements Sha256Stream {
   #end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    release();
+    if (worker === this.w) release(); // a stopped worker's streams no longer count
   }
 }
 
 /** Starts the helper thread now (a pull calls this before resolving, so the thread is up when the first layer streams). */
 export function startHelperThread(): void {
   getWorker();
+}
+
+/**
+ * Ends the helper thread (a long-lived process, `run`, need not keep it; the
+ * next use starts another). Called when no pull is in flight: anything still
+ * pending on it (a stream an error path left open) is failed, so a forgotten
+ * stream can never keep the process alive.
+ */
+export function stopHelperThread(): void {
+  if (!worker) return;
+  const w = worker;
+  worker = undefined;
+  w.terminate();
+  const e = new Error("Helper thread stopped");
+  for (const d of digests.values()) d.reject(e);
+  for (const d of syncs.values()) d.reject(e);
+  digests.clear();
+  syncs.clear();
+  open = 0;
+  inflight = 0;
+  wake();
 }
 
 export function sha256Stream(offload: boolean): Sha256Stream {

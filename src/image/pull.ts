@@ -19,7 +19,7 @@ import { writeImage, type ImageRecord } from "./store/images.ts";
 import { withStoreLock } from "./store/lock.ts";
 import { cleanDeadTemps } from "./store/gc.ts";
 import { paths } from "./store/paths.ts";
-import { startHelperThread, syncStore } from "./hash-offload.ts";
+import { startHelperThread, stopHelperThread, syncStore } from "./hash-offload.ts";
 import { mark } from "../log/timing.ts";
 
 export type PullOptions = {
@@ -76,6 +76,17 @@ export async function pullImage(input: string, opts: PullOptions = {}): Promise<
   const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const progress = opts.progress ?? silentProgress;
   startHelperThread();
+  pullsInFlight++;
+  try {
+    return await pullLocked(ref, want, progress, opts);
+  } finally {
+    if (--pullsInFlight === 0) stopHelperThread();
+  }
+}
+
+let pullsInFlight = 0;
+
+function pullLocked(ref: Reference, want: PlatformSpec, progress: Progress, opts: PullOptions): Promise<ImageRecord> {
   return withStoreLock("shared", async () => {
     cleanDeadTemps();
     const { client, resolved } = await resolveFromSources(ref, want, opts);

@@ -39,6 +39,7 @@ export async function* hashing(src: AsyncIterable<Uint8Array>, hasher: Bun.Crypt
 export type UnpackResult = { diffId: string; entries: number; size: number };
 
 export async function unpackLayer(src: AsyncIterable<Uint8Array>, compression: Compression, dest: string): Promise<UnpackResult> {
+  const w = new LayerWriter(dest); // first: nothing to undo if it throws
   let size = 0;
   let tar: AsyncIterable<Uint8Array>;
   let digest: () => Promise<string>;
@@ -54,7 +55,6 @@ export async function unpackLayer(src: AsyncIterable<Uint8Array>, compression: C
     tar = hashing(decompress(src, compression), hasher, (n) => (size += n));
     digest = async () => `sha256:${hasher.digest("hex")}`;
   }
-  const w = new LayerWriter(dest);
   try {
     await readTar(tar, (e, body) => w.write(e, body));
     w.finish();
