@@ -65,7 +65,9 @@ const buildId = (() => {
 })();
 run(
   [process.execPath, "build", "--compile", "--bytecode", "--format=esm", "--splitting", "--minify-syntax", "--minify-whitespace",
-   `--define=PELAGOS_VERSION=${JSON.stringify(version)}`, `--define=PELAGOS_BUILD_ID=${JSON.stringify(buildId)}`, "src/main.ts", "--outfile", "dist/pelagos"],
+   `--define=PELAGOS_VERSION=${JSON.stringify(version)}`, `--define=PELAGOS_BUILD_ID=${JSON.stringify(buildId)}`, "src/main.ts",
+   // Worker entry points: embedded under the entry root (src/), see src/image/hash-offload.ts.
+   "src/image/hash-worker.ts", "--outfile", "dist/pelagos"],
   "bun build --compile",
 );
 const size = statSync(`${root}/dist/pelagos`).size;

@@ -1,65 +1,22 @@
 /**
  * One layer of a pull. The compressed stream is, in one pass: hashed (the
  * blob digest), written to a temp blob file, decompressed, hashed again (the
- * diff_id) and unpacked into a temp layer dir. Only when both digests match
- * are the blob and the layer renamed into the store; any mismatch leaves
- * nothing behind.
+ * diff_id) and unpacked into a temp layer dir (layer-job.ts). Only when both
+ * digests match are the blob and the layer renamed into the store; any
+ * mismatch leaves nothing behind.
  */
 import { createReadStream } from "node:fs";
 import { ImageError } from "./errors.ts";
 import { layerCompression } from "../oci/image/media-types.ts";
 import type { Descriptor } from "../oci/image/schemas.ts";
-import { BlobSink, hasBlob, digestMismatch } from "./store/blobs.ts";
+import { BlobSink, hasBlob } from "./store/blobs.ts";
 import { ensureLayer, isLayerComplete } from "./store/layers.ts";
 import { paths } from "./store/paths.ts";
-import { unpackLayer } from "./unpack/unpack-layer.ts";
-import { UnpackError } from "./unpack/layer-writer.ts";
-import { TarFormatError } from "./unpack/tar-reader.ts";
+import { Tee, runLayerJob, verifyBlob } from "./layer-job.ts";
 import type { LayerProgress } from "./progress.ts";
+import { mark } from "../log/timing.ts";
 
 export type LayerSource = () => AsyncIterable<Uint8Array>;
-
-/** Hashes, stores and counts what passes through; the iterator stays drainable after the consumer stops. */
-class Tee {
-  readonly hasher = new Bun.CryptoHasher("sha256");
-  n = 0;
-  readonly #it: AsyncIterator<Uint8Array>;
-  constructor(src: AsyncIterable<Uint8Array>, private sink: BlobSink | undefined, private p: LayerProgress) {
-    this.#it = src[Symbol.asyncIterator]();
-  }
-  #take(c: Uint8Array): void {
-    this.hasher.update(c);
-    this.sink?.write(c);
-    this.n += c.byteLength;
-    this.p.advance(c.byteLength);
-  }
-  async *stream(): AsyncGenerator<Uint8Array> {
-    for (;;) {
-      const r = await this.#it.next();
-      if (r.done) return;
-      this.#take(r.value);
-      yield r.value;
-    }
-  }
-  /** Reads the rest (after an unpack error) so the digest can tell a tampered blob from a bad archive. */
-  async drain(): Promise<boolean> {
-    try {
-      for (;;) {
-        const r = await this.#it.next();
-        if (r.done) return true;
-        this.#take(r.value);
-      }
-    } catch {
-      return false;
-    }
-  }
-}
-
-function verifyBlob(desc: Descriptor, hasher: Bun.CryptoHasher, n: number): void {
-  const got = `sha256:${hasher.digest("hex")}`;
-  if (got !== desc.digest) throw digestMismatch(`layer blob "${desc.digest}"`, desc.digest, got);
-  if (n !== desc.size) throw new ImageError("E_DIGEST", `Cannot verify layer blob "${desc.digest}": expected ${desc.size} bytes, got ${n}`);
-}
 
 /** Makes layer `diffId` and blob `desc` present; returns what was done. */
 export async function fetchLayer(desc: Descriptor, diffId: string, remote: LayerSource, p: LayerProgress): Promise<string> {
@@ -70,42 +27,24 @@ export async function fetchLayer(desc: Descriptor, diffId: string, remote: Layer
   // Repair from the local blob when only the layer is missing.
   const source: LayerSource = blobPresent ? () => createReadStream(paths.blob(desc.digest)) as AsyncIterable<Uint8Array> : remote;
   let blobOnly = false;
+  mark(`layer ${desc.digest.slice(7, 19)}: start`);
   const status = await ensureLayer(diffId, async (root) => {
-    const sink = blobPresent ? undefined : new BlobSink();
-    const t = new Tee(source(), sink, p);
-    try {
-      let r;
-      try {
-        r = await unpackLayer(t.stream(), compression, root);
-      } catch (e) {
-        if (await t.drain()) verifyBlob(desc, t.hasher, t.n); // a tampered blob is a digest error, not an unpack error
-        if (e instanceof UnpackError || e instanceof TarFormatError || (e as { code?: string }).code?.startsWith?.("Z_"))
-          throw new ImageError("E_UNPACK", `Cannot unpack layer "${desc.digest}": ${(e as Error).message}`, { cause: e });
-        throw e;
-      }
-      verifyBlob(desc, t.hasher, t.n);
-      if (r.diffId !== diffId)
-        throw new ImageError("E_DIGEST", `Cannot verify layer "${desc.digest}": expected diff_id "${diffId}" from the image config, got "${r.diffId}"`);
-      sink?.commit(desc.digest, desc.size);
-      return { ...r, from: desc.digest };
-    } catch (e) {
-      sink?.abort();
-      throw e;
-    }
+    const r = await runLayerJob({ root, desc, diffId, compression, storeBlob: !blobPresent }, source(), (n) => p.advance(n));
+    mark(`layer ${desc.digest.slice(7, 19)}: unpacked`);
+    return r;
   });
   if (status === "present" && !hasBlob(desc.digest)) {
     // Another image brought the same layer compressed differently: keep this blob too (for save).
     blobOnly = true;
-    const sink = new BlobSink();
-    const t = new Tee(remote(), sink, p);
+    const sink = new BlobSink(desc.size, false);
+    const t = new Tee(remote(), sink, (n) => p.advance(n));
     try {
       await t.drain().then((ok) => {
         if (!ok) throw new ImageError("E_NETWORK", `Cannot download layer blob "${desc.digest}"`);
       });
-      verifyBlob(desc, t.hasher, t.n);
-      sink.commit(desc.digest, desc.size);
+      await sink.commit(desc.digest, desc.size, await verifyBlob(desc, t));
     } catch (e) {
-      sink.abort();
+      await sink.abort();
       throw e;
     }
   }

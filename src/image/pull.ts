@@ -18,6 +18,9 @@ import { silentProgress, type Progress } from "./progress.ts";
 import { writeImage, type ImageRecord } from "./store/images.ts";
 import { withStoreLock } from "./store/lock.ts";
 import { cleanDeadTemps } from "./store/gc.ts";
+import { paths } from "./store/paths.ts";
+import { startHelperThread, stopHelperThread, syncStore } from "./hash-offload.ts";
+import { mark } from "../log/timing.ts";
 
 export type PullOptions = {
   platform?: string;
@@ -72,10 +75,23 @@ export async function pullImage(input: string, opts: PullOptions = {}): Promise<
   const ref = parseReference(input);
   const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const progress = opts.progress ?? silentProgress;
+  startHelperThread();
+  pullsInFlight++;
+  try {
+    return await pullLocked(ref, want, progress, opts);
+  } finally {
+    if (--pullsInFlight === 0) stopHelperThread();
+  }
+}
+
+let pullsInFlight = 0;
+
+function pullLocked(ref: Reference, want: PlatformSpec, progress: Progress, opts: PullOptions): Promise<ImageRecord> {
   return withStoreLock("shared", async () => {
     cleanDeadTemps();
     const { client, resolved } = await resolveFromSources(ref, want, opts);
     const { manifest, config } = resolved;
+    mark("pull: resolved");
     const seen = new Set<string>();
     const tasks: (() => Promise<void>)[] = [];
     manifest.layers.forEach((desc, i) => {
@@ -105,7 +121,10 @@ export async function pullImage(input: string, opts: PullOptions = {}): Promise<
     };
     if (resolved.indexDigest) rec.indexDigest = resolved.indexDigest;
     if (config.created) rec.created = config.created;
+    mark("pull: layers done");
     writeImage(rec);
+    // The renames of this pull (blobs, layers, the record) on the disk before we report success.
+    await syncStore(paths.images());
     return rec;
   });
 }

@@ -63,14 +63,14 @@ async function readArchive(src: AsyncIterable<Uint8Array>): Promise<Archive> {
       a.files.set(name, Buffer.concat(parts));
       return;
     }
-    const sink = new BlobSink();
+    const sink = new BlobSink(e.size);
     try {
-      for await (const c of body) sink.write(c);
+      for await (const c of body) await sink.write(c);
       const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
-      if (m) sink.commit(`sha256:${m[1]}`, e.size);
-      a.blobsByPath.set(name, m ? `sha256:${m[1]}` : sink.commitComputed());
+      if (m) await sink.commit(`sha256:${m[1]}`, e.size);
+      a.blobsByPath.set(name, m ? `sha256:${m[1]}` : await sink.commitComputed());
     } catch (err) {
-      sink.abort();
+      await sink.abort();
       throw err;
     }
   });

@@ -3,10 +3,10 @@
  * written, and renamed to blobs/sha256/<hex> only when its digest and size
  * match: a file under blobs/ always holds the bytes its name promises.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, fsyncSync } from "node:fs";
-import { writeAll } from "../../../ffi/sys.ts";
+import { closeSync, constants, existsSync, fsync, openSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { ImageError } from "../errors.ts";
-import { tempName } from "./atomic.ts";
+import { tempName, writeFileAtomic } from "./atomic.ts";
+import { DIRECT_MIN, DirectWriter, openMaybeDirect } from "./direct-writer.ts";
 import { paths, ensureStore } from "./paths.ts";
 
 export function sha256(data: Uint8Array | string): string {
@@ -44,40 +44,59 @@ export function digestMismatch(what: string, want: string, got: string): ImageEr
   return new ImageError("E_DIGEST", `Cannot verify ${what}: expected digest "${want}", got "${got}"`);
 }
 
-/** Stores bytes whose digest must equal `digest`. */
+/** Stores bytes whose digest must equal `digest` (small blobs: manifests, configs). */
 export function putBlob(digest: string, data: Uint8Array): void {
   const got = sha256(data);
   if (got !== digest) throw digestMismatch(`blob "${digest}"`, digest, got);
   if (hasBlob(digest)) return;
-  const sink = new BlobSink();
-  sink.write(data);
-  sink.commit(digest, data.byteLength);
+  writeFileAtomic(paths.blob(digest), data);
 }
 
-/** A blob being written: hashed as it goes, renamed into place by commit(). */
+/**
+ * A blob being written: hashed as it goes, renamed into place by commit().
+ * Await what write() returns before the next write; commit() and abort()
+ * wait for the disk first.
+ */
 export class BlobSink {
   readonly #tmp: string;
   readonly #fd: number;
-  readonly #hasher = new Bun.CryptoHasher("sha256");
+  readonly #hasher: Bun.CryptoHasher | undefined;
+  readonly #out = new DirectWriter();
+  #digest: string | undefined;
   size = 0;
   #open = true;
 
-  constructor() {
+  /**
+   * `expectedSize`: big blobs are written with O_DIRECT (see direct-writer.ts).
+   * `hash: false`: the caller hashes what it writes and passes the digest to commit().
+   */
+  constructor(expectedSize = 0, hash = true) {
     ensureStore();
     this.#tmp = tempName("blob");
-    this.#fd = openSync(this.#tmp, "wx", 0o644);
+    const open = (f: number) => openSync(this.#tmp, f, 0o644);
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+    const [fd, direct] = expectedSize >= DIRECT_MIN ? openMaybeDirect(open, flags, () => rmSync(this.#tmp, { force: true })) : [open(flags), false];
+    this.#fd = fd;
+    this.#out.begin(fd, direct);
+    if (hash) this.#hasher = new Bun.CryptoHasher("sha256");
   }
 
-  write(chunk: Uint8Array): void {
-    this.#hasher.update(chunk);
-    writeAll(this.#fd, chunk);
+  write(chunk: Uint8Array): Promise<void> | undefined {
+    this.#hasher?.update(chunk);
     this.size += chunk.byteLength;
+    return this.#out.write(chunk);
   }
 
-  /** Verifies and publishes; on mismatch removes the temp file and throws E_DIGEST. */
-  commit(digest: string, size?: number): void {
-    this.#close();
-    const got = `sha256:${this.#hasher.digest("hex")}`;
+  /** `sha256:<hex>` of what was written; ends the hashing (call once everything is written). */
+  digest(): string {
+    if (this.#hasher === undefined) throw new Error("BlobSink.digest() on a sink that does not hash");
+    return (this.#digest ??= `sha256:${this.#hasher.digest("hex")}`);
+  }
+
+  /** Verifies (against `computed` when the caller hashed) and publishes; on mismatch removes the temp file and throws E_DIGEST. */
+  async commit(digest: string, size?: number, computed?: string): Promise<void> {
+    await this.#close();
+    const got = computed ?? this.digest();
     if (got !== digest || (size !== undefined && size !== this.size)) {
       rmSync(this.#tmp, { force: true });
       throw got !== digest
@@ -88,24 +107,32 @@ export class BlobSink {
   }
 
   /** Publishes under the digest of what was written (for archives that do not name their blobs by digest). */
-  commitComputed(): string {
-    this.#close();
-    const digest = `sha256:${this.#hasher.digest("hex")}`;
+  async commitComputed(): Promise<string> {
+    await this.#close();
+    const digest = this.digest();
     renameSync(this.#tmp, paths.blob(digest));
     return digest;
   }
 
-  abort(): void {
-    this.#close();
-    rmSync(this.#tmp, { force: true });
+  async abort(): Promise<void> {
+    try {
+      await this.#close(true);
+    } finally {
+      rmSync(this.#tmp, { force: true });
+    }
   }
 
-  #close(): void {
+  async #close(aborting = false): Promise<void> {
     if (!this.#open) return;
     this.#open = false;
     try {
-      fsyncSync(this.#fd);
+      if (aborting) await this.#out.settle();
+      else {
+        await this.#out.end();
+        await new Promise<void>((res, rej) => fsync(this.#fd, (e) => (e ? rej(e) : res()))); // on an I/O thread
+      }
     } finally {
+      await this.#out.settle();
       closeSync(this.#fd);
     }
   }

@@ -2,16 +2,17 @@
  * Unpacked layers, keyed by their uncompressed digest (diff_id), so a layer
  * shared by two images, or compressed two ways, is stored once.
  *
- * A layer is unpacked into tmp/layer-…/root, then meta.json is written and
- * fsynced inside that temp dir, then the whole dir is renamed to
- * layers/<hex>. A layer dir without a valid meta.json (a crash between
+ * A layer is unpacked into tmp/layer-…/root, then meta.json is written
+ * inside that temp dir, the file system is synced (syncfs), then the whole
+ * dir is renamed to layers/<hex>. A layer dir without a valid meta.json (a crash between
  * rename and nothing — rename is atomic — or a foreign leftover) is not
  * trusted and is replaced on the next pull.
  */
 import * as v from "valibot";
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { ImageError } from "../errors.ts";
-import { tempName, writeFileAtomic } from "./atomic.ts";
+import { tempName } from "./atomic.ts";
+import { syncStore } from "../hash-offload.ts";
 import { hexOf, paths, ensureStore } from "./paths.ts";
 import { withLock } from "./lock.ts";
 
@@ -69,7 +70,12 @@ export async function ensureLayer(
         throw new ImageError("E_DIGEST", `Cannot verify layer: expected diff_id "${diffId}" from the image config, got "${r.diffId}"`);
       const meta: LayerMeta = { version: 1, diffId, entries: r.entries, size: r.size, unpackedAt: new Date().toISOString() };
       if (r.from !== undefined) meta.from = r.from;
-      writeFileAtomic(`${tmp}/meta.json`, JSON.stringify(meta));
+      // meta.json needs no temp file of its own: the whole dir appears at once, by the rename below.
+      writeFileSync(`${tmp}/meta.json`, JSON.stringify(meta), { mode: 0o644 });
+      // Durability barrier: every file, inode and directory of the layer (and meta.json) on the
+      // disk before its name is published; a crash can then leave a temp dir, never a trusted
+      // layer with missing data. One syncfs instead of an fsync per file (see README.md).
+      await syncStore(tmp);
       rmSync(paths.layer(diffId), { recursive: true, force: true }); // an untrusted leftover
       renameSync(tmp, paths.layer(diffId));
       return "unpacked";

@@ -17,7 +17,7 @@
 import { readlinkSync, rmSync } from "node:fs";
 import { SysError } from "../../../ffi/errno.ts";
 import * as fs from "../../../ffi/fs.ts";
-import { writeAll } from "../../../ffi/sys.ts";
+import { DIRECT_MIN, DirectWriter, openMaybeDirect } from "../store/direct-writer.ts";
 import type { TarEntry } from "./tar-reader.ts";
 
 export class UnpackError extends Error {
@@ -57,6 +57,10 @@ export function cleanPath(name: string): string[] {
 export class LayerWriter {
   readonly rootFd: number;
   #dirTimes: { parts: string[]; atime: bigint; mtime: bigint }[] = [];
+  readonly #out = new DirectWriter();
+  /** The parent directory of the last entry, kept open: archives list a directory's entries together. */
+  #parent: { key: string; fd: number } | undefined;
+  #parentStale = false;
   entries = 0;
 
   constructor(readonly root: string) {
@@ -64,7 +68,35 @@ export class LayerWriter {
   }
 
   close(): void {
+    this.#closeParent();
     fs.close(this.rootFd);
+  }
+
+  /**
+   * The open parent directory for `parts`. The cached fd is dropped whenever
+   * an entry removes anything (#clear): a removed name may have been a
+   * directory or a symlink on the cached path, and the path must then be
+   * resolved again. Creating names never changes what an existing path
+   * resolves to.
+   */
+  #parentFd(parts: string[]): number {
+    const key = parts.join("/");
+    if (this.#parent && !this.#parentStale && this.#parent.key === key) return this.#parent.fd;
+    this.#closeParent();
+    const fd = this.#openDir(parts);
+    this.#parent = { key, fd };
+    this.#parentStale = false;
+    return fd;
+  }
+
+  /** The entry being written still uses the fd: it is closed when the next entry needs its parent. */
+  #forgetParent(): void {
+    this.#parentStale = true;
+  }
+
+  #closeParent(): void {
+    if (this.#parent) fs.close(this.#parent.fd);
+    this.#parent = undefined;
   }
 
   /** Opens (creating 0755 directories as needed, like docker's MkdirAll) the directory `parts`. */
@@ -105,13 +137,36 @@ export class LayerWriter {
   /** Removes whatever is at `name` unless it is a directory and `keepDir`; returns true if a directory was kept. */
   #clear(dirfd: number, name: string, keepDir: boolean): boolean {
     const r = fs.unlinkatRaw(dirfd, name);
-    if (r === 0 || r === -fs.ENOENT) return false;
+    if (r === -fs.ENOENT) return false;
+    if (r === 0) {
+      this.#forgetParent();
+      return false;
+    }
     if (r === -fs.EISDIR) {
       if (keepDir) return true;
+      this.#forgetParent();
       rmSync(`/proc/self/fd/${dirfd}/${name}`, { recursive: true, force: true });
       return false;
     }
     throw new SysError("unlinkat", -r, name);
+  }
+
+  /**
+   * Creates `name` with `make`; when the name is taken, clears it (keeping a
+   * directory if `keepDir`) and makes it again. Most names are new, so this
+   * saves the unlink that clearing first would cost. Returns true if an
+   * existing directory was kept (and `make` not run again).
+   */
+  #make(dirfd: number, name: string, keepDir: boolean, make: () => void): boolean {
+    try {
+      make();
+      return false;
+    } catch (e) {
+      if (!(e instanceof SysError) || e.code !== "EEXIST") throw e;
+    }
+    if (this.#clear(dirfd, name, keepDir)) return true;
+    make();
+    return false;
   }
 
   async write(e: TarEntry, body: AsyncIterable<Uint8Array>): Promise<void> {
@@ -124,13 +179,9 @@ export class LayerWriter {
       return;
     }
     const base = parts[parts.length - 1]!;
-    const dirfd = this.#openDir(parts.slice(0, -1));
-    try {
-      if (base.startsWith(WH)) return this.#whiteout(dirfd, base, e);
-      await this.#create(dirfd, base, parts, e, body);
-    } finally {
-      fs.close(dirfd);
-    }
+    const dirfd = this.#parentFd(parts.slice(0, -1));
+    if (base.startsWith(WH)) return this.#whiteout(dirfd, base, e);
+    await this.#create(dirfd, base, parts, e, body);
   }
 
   #whiteout(dirfd: number, base: string, e: TarEntry): void {
@@ -141,25 +192,35 @@ export class LayerWriter {
     if (base.startsWith(`${WH}${WH}`)) return; // other AUFS metadata (.wh..wh.plnk, …)
     const name = base.slice(WH.length);
     if (name === "" || name === "." || name === "..") throw new UnpackError(`Invalid whiteout "${e.name}"`);
-    this.#clear(dirfd, name, false);
-    fs.mknodat(dirfd, name, fs.S_IFCHR, 0, 0);
+    this.#make(dirfd, name, false, () => fs.mknodat(dirfd, name, fs.S_IFCHR, 0, 0));
   }
 
   async #create(dirfd: number, base: string, parts: string[], e: TarEntry, body: AsyncIterable<Uint8Array>): Promise<void> {
-    const keptDir = this.#clear(dirfd, base, e.type === "dir");
     switch (e.type) {
       case "file": {
-        const fd = fs.openat(dirfd, base, fs.O_WRONLY | fs.O_CREAT | fs.O_EXCL | fs.O_NOFOLLOW, 0o600);
+        const flags = fs.O_WRONLY | fs.O_CREAT | fs.O_EXCL | fs.O_NOFOLLOW;
+        const open = (f: number) => fs.openat(dirfd, base, f, 0o600);
+        let fd = -1;
+        let direct = false;
+        this.#make(dirfd, base, false, () => {
+          [fd, direct] = e.size >= DIRECT_MIN ? openMaybeDirect(open, flags, () => fs.unlinkatRaw(dirfd, base)) : [open(flags), false];
+        });
         try {
-          for await (const chunk of body) writeAll(fd, chunk);
+          this.#out.begin(fd, direct);
+          for await (const chunk of body) {
+            const w = this.#out.write(chunk);
+            if (w) await w;
+          }
+          await this.#out.end();
           this.#meta(fd, e);
         } finally {
+          await this.#out.settle(); // no write may be in flight when the fd number is freed
           fs.close(fd);
         }
         break;
       }
       case "dir": {
-        if (!keptDir) fs.mkdirat(dirfd, base, 0o700);
+        this.#make(dirfd, base, true, () => fs.mkdirat(dirfd, base, 0o700));
         const fd = fs.openat(dirfd, base, fs.O_RDONLY | fs.O_DIRECTORY | fs.O_NOFOLLOW);
         try {
           this.#meta(fd, e);
@@ -170,18 +231,18 @@ export class LayerWriter {
         return;
       }
       case "symlink":
-        fs.symlinkat(e.linkname, dirfd, base);
+        this.#make(dirfd, base, false, () => fs.symlinkat(e.linkname, dirfd, base));
         fs.fchownat(dirfd, base, e.uid, e.gid, fs.AT_SYMLINK_NOFOLLOW);
         for (const [k, v] of xattrsToSet(e)) trySet(() => fs.lsetxattr(`/proc/self/fd/${dirfd}/${base}`, k, v));
         break;
       case "hardlink":
-        this.#link(dirfd, base, e);
+        this.#make(dirfd, base, false, () => this.#link(dirfd, base, e));
         return; // shares the target's inode and metadata
       case "char":
       case "block":
       case "fifo": {
         const t = e.type === "char" ? fs.S_IFCHR : e.type === "block" ? fs.S_IFBLK : fs.S_IFIFO;
-        fs.mknodat(dirfd, base, t | (e.mode & 0o777), e.devmajor, e.devminor);
+        this.#make(dirfd, base, false, () => fs.mknodat(dirfd, base, t | (e.mode & 0o777), e.devmajor, e.devminor));
         fs.fchownat(dirfd, base, e.uid, e.gid, fs.AT_SYMLINK_NOFOLLOW);
         fs.fchmodat(dirfd, base, e.mode & 0o7777);
         for (const [k, v] of xattrsToSet(e)) trySet(() => fs.lsetxattr(`/proc/self/fd/${dirfd}/${base}`, k, v));

@@ -37,7 +37,27 @@ function cstring(b: Uint8Array, off: number, len: number): string {
   return dec.decode(z === -1 ? f : f.subarray(0, z));
 }
 
+/** The common case without allocating: [spaces/NULs] octal digits [spaces] (NUL… | end). Else -1. */
+function plainOctal(b: Uint8Array, off: number, end: number): number {
+  let i = off;
+  while (i < end && (b[i] === 0x20 || b[i] === 0)) i++;
+  let v = 0;
+  let digits = 0;
+  for (; i < end; i++, digits++) {
+    const c = b[i]!;
+    if (c < 0x30 || c > 0x37) break;
+    v = v * 8 + (c - 0x30);
+  }
+  while (i < end && b[i] === 0x20) i++;
+  if (i < end && b[i] !== 0) return -1;
+  return digits === 0 && i < end ? -1 : v;
+}
+
 function number(b: Uint8Array, off: number, len: number): number {
+  if (!(b[off]! & 0x80)) {
+    const v = plainOctal(b, off, off + len);
+    if (v >= 0) return v;
+  }
   const f = b.subarray(off, off + len);
   if (f[0]! & 0x80) {
     // GNU base-256: big-endian two's complement with the top bit as a marker.

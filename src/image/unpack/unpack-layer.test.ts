@@ -120,6 +120,41 @@ describe.skipIf(!root)("unpackLayer()", () => {
     expect(readFileSync(`${d}/g/h`, "utf8")).toBe("inside");
   });
 
+  test("parents are resolved again after a directory on the path is replaced (symlink, then directory)", async () => {
+    const d = dest();
+    const t = tar([
+      { name: "x/", type: "dir" },
+      { name: "p/", type: "dir" },
+      { name: "p/a", data: "in p" },
+      { name: "p", type: "symlink", linkname: "x" },
+      { name: "p/b", data: "through the link" },
+      { name: "p/", type: "dir", mode: 0o750 },
+      { name: "p/c", data: "in the new p" },
+      { name: "p/c", type: "symlink", linkname: "a" },
+      { name: "p/c", data: "file again" },
+      { name: "p/.wh.c" },
+      { name: "p/d", type: "hardlink", linkname: "x/b" },
+    ]);
+    await unpackLayer(chunks(t), "none", d);
+    expect(lstatSync(`${d}/p`).isDirectory()).toBe(true);
+    expect(readFileSync(`${d}/x/b`, "utf8")).toBe("through the link");
+    expect(existsSync(`${d}/x/a`)).toBe(false);
+    expect(lstatSync(`${d}/p/c`).isCharacterDevice()).toBe(true);
+    expect(statSync(`${d}/p/d`).ino).toBe(statSync(`${d}/x/b`).ino);
+    expect(statSync(`${d}/p`).mode & 0o7777).toBe(0o750);
+  });
+
+  test("a big file (written with O_DIRECT) and its unaligned tail arrive intact", async () => {
+    const d = dest();
+    const big = new Uint8Array((3 << 20) + 12345);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 13)) & 0xff;
+    const t = tar([{ name: "big", data: big, mode: 0o640, uid: 7, gid: 8 }, { name: "small", data: "s" }]);
+    await unpackLayer(chunks(gzipSync(t), 100_000), "gzip", d);
+    expect(readFileSync(`${d}/big`).equals(Buffer.from(big))).toBe(true);
+    const st = statSync(`${d}/big`);
+    expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o640, 7, 8]);
+  });
+
   test("rejects a corrupt header", async () => {
     const t = tar([{ name: "f", data: "x" }]);
     t[0] = 0x7a;

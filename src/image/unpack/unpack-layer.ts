@@ -1,5 +1,6 @@
 /**
- * One layer: decompress a stream (gzip, zstd or none, all streaming), hash
+ * One layer: decompress a stream (gzip through the system zlib when it
+ * loads, else node:zlib; zstd; none — all streaming), hash
  * the uncompressed bytes (the diff_id), and write the tar into `dest`.
  * The caller verifies the returned diff_id before trusting `dest`.
  */
@@ -8,9 +9,17 @@ import { createGunzip, createZstdDecompress } from "node:zlib";
 import type { Compression } from "../../oci/image/media-types.ts";
 import { LayerWriter } from "./layer-writer.ts";
 import { readTar } from "./tar-reader.ts";
+import { gunzip, loadZlib } from "./gunzip.ts";
+import { sha256Stream } from "../hash-offload.ts";
+
+/** True when gzip goes through our own inflater, which is done with each input chunk when it asks for the next. */
+export function ownsGunzip(compression: Compression): boolean {
+  return compression === "gzip" && process.env.PELAGOS_NODE_ZLIB !== "1" && loadZlib();
+}
 
 export function decompress(src: AsyncIterable<Uint8Array>, compression: Compression): AsyncIterable<Uint8Array> {
   if (compression === "none") return src;
+  if (ownsGunzip(compression)) return gunzip(src);
   // 1 MiB output chunks: the 16 KiB default makes Bun's stream plumbing the bottleneck (~6x slower).
   const z = compression === "gzip" ? createGunzip({ chunkSize: 1 << 20 }) : createZstdDecompress({ chunkSize: 1 << 20 });
   const input = Readable.from(src, { objectMode: false });
@@ -30,15 +39,37 @@ export async function* hashing(src: AsyncIterable<Uint8Array>, hasher: Bun.Crypt
 export type UnpackResult = { diffId: string; entries: number; size: number };
 
 export async function unpackLayer(src: AsyncIterable<Uint8Array>, compression: Compression, dest: string): Promise<UnpackResult> {
-  const hasher = new Bun.CryptoHasher("sha256");
+  const w = new LayerWriter(dest); // first: nothing to undo if it throws
   let size = 0;
-  const tar = hashing(decompress(src, compression), hasher, (n) => (size += n));
-  const w = new LayerWriter(dest);
+  let tar: AsyncIterable<Uint8Array>;
+  let digest: () => Promise<string>;
+  let drop = () => {};
+  if (ownsGunzip(compression)) {
+    // The diff_id is hashed on the helper thread, each chunk once the tar reader is done with it.
+    const h = sha256Stream(true);
+    tar = counting(gunzip(src, h), (n) => (size += n));
+    digest = () => h.digest();
+    drop = () => h.drop();
+  } else {
+    const hasher = new Bun.CryptoHasher("sha256");
+    tar = hashing(decompress(src, compression), hasher, (n) => (size += n));
+    digest = async () => `sha256:${hasher.digest("hex")}`;
+  }
   try {
     await readTar(tar, (e, body) => w.write(e, body));
     w.finish();
+  } catch (e) {
+    drop();
+    throw e;
   } finally {
     w.close();
   }
-  return { diffId: `sha256:${hasher.digest("hex")}`, entries: w.entries, size };
+  return { diffId: await digest(), entries: w.entries, size };
+}
+
+async function* counting(src: AsyncIterable<Uint8Array>, count: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const c of src) {
+    count(c.byteLength);
+    yield c;
+  }
 }
