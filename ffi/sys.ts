@@ -11,7 +11,9 @@ const T = () => syscallTable();
 
 export const AT_FDCWD = -100;
 export const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_EXCL = 0o200, O_NOCTTY = 0o400;
-export const O_TRUNC = 0o1000, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000, O_NOFOLLOW = 0o400000;
+import { O_DIRECTORY, O_NOFOLLOW } from "./consts.ts";
+export { O_DIRECTORY, O_NOFOLLOW }; // per architecture
+export const O_TRUNC = 0o1000, O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 export const S_IFIFO = 0o010000, S_IFCHR = 0o020000, S_IFDIR = 0o040000, S_IFREG = 0o100000;
 
