@@ -100,6 +100,20 @@ function missingV2(controller: string, dirs: CgroupDirs): string {
 export function applyWrites(writes: ResolvedWrite[], fs: CgroupFs): void {
   for (let i = 0; i < writes.length; i++) {
     const w = writes[i]!;
+    // a run of rules for one file (devices.deny/allow): one open, a write(2) per rule
+    let n = 1;
+    while (fs.writeEach && writes[i + n]?.path === w.path) n++;
+    if (n > 1) {
+      const run = writes.slice(i, i + n);
+      try {
+        fs.writeEach!(w.path, run.map((x) => x.value));
+      } catch (e) {
+        const failed = run.find((x) => (e as Error).message.includes(`"${x.value}"`)) ?? w;
+        throw withWhat(e, failed);
+      }
+      i += n - 1;
+      continue;
+    }
     try {
       fs.write(w.path, w.value);
     } catch (e) {

@@ -3,13 +3,15 @@
  * unit tests run against a fake tree in a temp dir. Every failure becomes a
  * PelagosError naming the action, the file and the errno.
  */
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmdirSync, writeFileSync, constants } from "node:fs";
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmdirSync, writeFileSync, writeSync, constants } from "node:fs";
 import { PelagosError } from "../errors.ts";
 
 export type CgroupFs = {
   read(path: string): string;
   tryRead(path: string): string | undefined;
   write(path: string, value: string): void;
+  /** Writes each value with its own write(2) on one open file (devices.allow takes one rule per write); undefined: one write() each. */
+  writeEach?(path: string, values: string[]): void;
   exists(path: string): boolean;
   /** Creates one directory; returns false when it already existed. */
   mkdir(path: string): boolean;
@@ -56,6 +58,25 @@ export const hostCgroupFs: CgroupFs = {
       writeFileSync(path, value, { flag: "r+" });
     } catch (e) {
       throw cgroupError(`Cannot write "${value}" to`, path, e);
+    }
+  },
+  writeEach(path, values) {
+    let fd: number;
+    try {
+      fd = openSync(path, "r+");
+    } catch (e) {
+      throw cgroupError(`Cannot write "${values[0]}" to`, path, e);
+    }
+    try {
+      for (const value of values) {
+        try {
+          writeSync(fd, value);
+        } catch (e) {
+          throw cgroupError(`Cannot write "${value}" to`, path, e);
+        }
+      }
+    } finally {
+      closeSync(fd);
     }
   },
   exists(path) {

@@ -179,6 +179,13 @@ export class CgroupManager {
     return listPids(this.dirs, this.#fs);
   }
 
+  /** The dirs not removed yet (a destroy that was interrupted, or a partial first attempt). */
+  #existingDirs(): CgroupDirs {
+    const d = this.dirs;
+    const v1 = Object.fromEntries(Object.entries(d.v1).filter(([, dir]) => this.#fs.exists(dir)));
+    return { ...d, v1, unified: d.unified !== undefined && this.#fs.exists(d.unified) ? d.unified : undefined };
+  }
+
   killAll(timeoutMs?: number): Promise<void> {
     return killAll(this.dirs, { fs: this.#fs }, timeoutMs);
   }
@@ -195,7 +202,11 @@ export class CgroupManager {
   /** Kills what is left, then removes the directories create() made (never a parent it did not create). */
   async destroy(): Promise<void> {
     this.closeDirfd();
-    await this.killAll();
+    // Usually the cgroup is empty by now (the init died, and its pid namespace with it): rmdir
+    // refuses a cgroup with tasks (EBUSY), so trying first loses nothing and saves reading every
+    // cgroup.procs. Whatever is left is emptied, through the dirs that are still there.
+    if (removeDirs(this.stateData.created, this.#fs).length === 0) return;
+    await killAll(this.#existingDirs(), { fs: this.#fs });
     let errors: string[] = [];
     // rmdir can briefly fail with EBUSY after the last task exited (cgroup2 releases dying tasks asynchronously).
     for (let attempt = 0, delay = 2; attempt < 8; attempt++, delay *= 2) {

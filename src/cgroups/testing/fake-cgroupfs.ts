@@ -124,6 +124,9 @@ export function fakeCgroupfs(opts: FakeOptions): FakeCgroupfs {
       }
       return made;
     },
+    writeEach(path, values) {
+      for (const v of values) fs.write(path, v);
+    },
     write(path, value) {
       writes.push([rel(path), value]);
       if (path.endsWith("/cgroup.subtree_control")) {

@@ -1,0 +1,16 @@
+import { expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { hostCgroupFs } from "./cgroupfs.ts";
+
+test("writeEach: one open file, one write per value; a missing file is ENOENT naming the value", () => {
+  const dir = mkdtempSync(`${tmpdir()}/pelagos-cgfs-`);
+  try {
+    writeFileSync(`${dir}/devices.allow`, "");
+    hostCgroupFs.writeEach!(`${dir}/devices.allow`, ["c 1:3 rwm", "|c 1:5 rwm"]);
+    expect(readFileSync(`${dir}/devices.allow`, "utf8")).toBe("c 1:3 rwm|c 1:5 rwm");
+    expect(() => hostCgroupFs.writeEach!(`${dir}/missing`, ["a 1:1 r"])).toThrow(/Cannot write "a 1:1 r" to .*missing.*ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
