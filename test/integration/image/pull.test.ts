@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { haveTools, push, pushRaw, registryBlobPath, startRegistry, type Registry } from "../../helpers/registry.ts";
 import { busyboxEntries, hostArch, Layout } from "../../helpers/oci-layout.ts";
-import { binBuilt, describeTree, pelagos } from "../../helpers/image-cli.ts";
+import { BIN, binBuilt, describeTree, pelagos } from "../../helpers/image-cli.ts";
 
 const ok = haveTools() && binBuilt() && process.getuid?.() === 0;
 let reg: Registry | undefined;
@@ -214,6 +214,28 @@ describe.skipIf(!ok)("image pull", () => {
     const info = await inspect(`${reg!.host}/plain:1`);
     expect((info.Layers[0] as unknown as { MediaType: string }).MediaType).toBe("application/vnd.oci.image.layer.v1.tar");
     expect(describeTree(info.Layers[0]!.Path)).toEqual(['f plain 0644 0:0 "tar"']);
+  });
+
+  test("a host without libz.so.1: gzip layers inflate through Bun's zlib instead", async () => {
+    freshData();
+    const l = new Layout();
+    cleanup.push(l.dir);
+    const img = l.image({ layers: [{ entries: [{ name: "big", data: "zlib ".repeat(300_000) }] }] });
+    await pushRaw(reg!, l.dir, "nozlib", "1", img.manifest.digest);
+    // hidden in a private mount namespace only: dlopen("libz.so.1") then finds /dev/null
+    const script = [
+      "set -e",
+      'for f in /lib/*/libz.so.1 /usr/lib/*/libz.so.1 /lib/libz.so.1 /usr/lib/libz.so.1; do [ -e "$f" ] && mount --bind /dev/null "$(readlink -f "$f")"; done',
+      'exec "$0" image pull -q "$1"',
+    ].join("\n");
+    const r = Bun.spawnSync(["unshare", "-m", "--propagation", "private", "sh", "-c", script, BIN, `${reg!.host}/nozlib:1`], {
+      env: { ...process.env, ...env() },
+      stderr: "pipe",
+    });
+    expect(r.exitCode, r.stderr.toString()).toBe(0);
+    const info = await inspect(`${reg!.host}/nozlib:1`);
+    expect(info.Layers[0]!.DiffId).toBe(img.diffIds[0]!);
+    expect(readFileSync(`${info.Layers[0]!.Path}/big`, "utf8")).toBe("zlib ".repeat(300_000));
   });
 
   test("a tampered blob is rejected and nothing is stored", async () => {
