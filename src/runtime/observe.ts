@@ -113,5 +113,8 @@ export function loadConfig(root: string, name: string): OciConfig {
 export function isStaleClaim(root: string, state: ContainerState): boolean {
   const o = observe(root, state);
   if (o.initAlive || o.ownerAlive || state.restart_count) return false;
+  // exit.json comes only from a supervisor that took the container over (detach.ts, step 4): a
+  // pelagos killed after that, before it wrote "running", still leaves a container that ran
+  if (o.status === "exited") return false;
   return state.status === "created" || (!state.detached && state.status !== "exited");
 }

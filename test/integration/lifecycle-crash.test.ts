@@ -51,7 +51,8 @@ describe("crash safety", () => {
         const e = await rt.run(["exec", name, "true"]);
         expect(e.code, explain(e)).toBe(0);
         expect((await rt.run(["stop", "-t", "0", name])).code).toBe(0);
-        expect((await rt.run(["rm", name])).code).toBe(0);
+        const rmr = await rt.run(["rm", name]);
+        expect(rmr.code, explain(rmr)).toBe(0);
       } else {
         outcomes.gone++;
         expect(row, `record of ${name}`).toBeUndefined();
