@@ -108,8 +108,7 @@ export function applyWrites(writes: ResolvedWrite[], fs: CgroupFs): void {
       try {
         fs.writeEach!(w.path, run.map((x) => x.value));
       } catch (e) {
-        const failed = run.find((x) => (e as Error).message.includes(`"${x.value}"`)) ?? w;
-        throw withWhat(e, failed);
+        throw withWhat(e, run[(e as PelagosError).details?.index as number] ?? w);
       }
       i += n - 1;
       continue;

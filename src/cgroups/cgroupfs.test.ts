@@ -10,6 +10,14 @@ test("writeEach: one open file, one write per value; a missing file is ENOENT na
     hostCgroupFs.writeEach!(`${dir}/devices.allow`, ["c 1:3 rwm", "|c 1:5 rwm"]);
     expect(readFileSync(`${dir}/devices.allow`, "utf8")).toBe("c 1:3 rwm|c 1:5 rwm");
     expect(() => hostCgroupFs.writeEach!(`${dir}/missing`, ["a 1:1 r"])).toThrow(/Cannot write "a 1:1 r" to .*missing.*ENOENT/);
+    // a directory opens but refuses the write: the error names that value and its index
+    let err: unknown;
+    try {
+      hostCgroupFs.writeEach!(dir, ["x"]);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as { details?: { index?: number } }).details?.index).toBe(0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

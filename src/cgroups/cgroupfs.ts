@@ -10,7 +10,10 @@ export type CgroupFs = {
   read(path: string): string;
   tryRead(path: string): string | undefined;
   write(path: string, value: string): void;
-  /** Writes each value with its own write(2) on one open file (devices.allow takes one rule per write); undefined: one write() each. */
+  /**
+   * Writes each value with its own write(2) on one open file (devices.allow takes one rule per
+   * write); a failure carries the index of its value in `details.index`. Optional: write() each.
+   */
   writeEach?(path: string, values: string[]): void;
   exists(path: string): boolean;
   /** Creates one directory; returns false when it already existed. */
@@ -61,22 +64,17 @@ export const hostCgroupFs: CgroupFs = {
     }
   },
   writeEach(path, values) {
-    let fd: number;
+    let fd: number | undefined;
+    let i = 0;
     try {
       fd = openSync(path, "r+");
+      for (; i < values.length; i++) writeSync(fd, values[i]!);
     } catch (e) {
-      throw cgroupError(`Cannot write "${values[0]}" to`, path, e);
-    }
-    try {
-      for (const value of values) {
-        try {
-          writeSync(fd, value);
-        } catch (e) {
-          throw cgroupError(`Cannot write "${value}" to`, path, e);
-        }
-      }
+      const err = cgroupError(`Cannot write "${values[i]}" to`, path, e);
+      err.details = { ...err.details, index: i };
+      throw err;
     } finally {
-      closeSync(fd);
+      if (fd !== undefined) closeSync(fd);
     }
   },
   exists(path) {

@@ -15,7 +15,8 @@ const SIGKILL = 9;
 
 export type KillDeps = { fs: CgroupFs; signal?: (pid: number, sig: number) => void; sleep?: (ms: number) => Promise<void> };
 
-function procsFiles(dirs: CgroupDirs): string[] {
+/** Every cgroup.procs of the container's cgroup, one per hierarchy. */
+export function procsFiles(dirs: CgroupDirs): string[] {
   const set = new Set(Object.values(dirs.v1).map((d) => `${d}/cgroup.procs`));
   if (dirs.unified !== undefined) set.add(`${dirs.unified}/cgroup.procs`);
   return [...set];

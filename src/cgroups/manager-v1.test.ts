@@ -2,6 +2,7 @@ import { afterEach, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { PelagosError } from "../errors.ts";
 import { CgroupManager } from "./manager.ts";
+import { procsFiles } from "./kill.ts";
 import { type FakeCgroupfs, fakeCgroupfs } from "./testing/fake-cgroupfs.ts";
 
 let fake: FakeCgroupfs | undefined;
@@ -51,10 +52,10 @@ test("v1: one dir per hierarchy, every controller file written, cpuset copied fr
     `${CG}/devices/pelagos/c1/devices.allow=c 136:* rw`,
   ]);
   expect(m.dirfd).toBeUndefined();
-  expect(m.procs.length).toBe(8);
+  expect(procsFiles(m.dirs).length).toBe(8);
   m.join(77);
   expect(readFileSync(`${fake.root}${CG}/pids/pelagos/c1/cgroup.procs`, "utf8")).toBe("77");
-  for (const f of m.procs) fake.set(f.slice(fake.root.length), "");
+  for (const f of procsFiles(m.dirs)) fake.set(f.slice(fake.root.length), "");
   await m.destroy();
   for (const c of ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids"]) {
     expect(existsSync(`${fake.root}${CG}/${c}/pelagos/c1`)).toBe(false);
@@ -151,12 +152,12 @@ test("hybrid: v1 for the controllers it has, cgroup2 leaf for the dirfd, hugetlb
   ).rejects.toThrow(/hugetlb 2MB limit.*"hugetlb" controller is not enabled/);
   const m = await CgroupManager.create({ id: "h", resources: { memory: { limit: 50 << 20 }, pids: { limit: 4 } } }, { fs: fake.fs, layout: fake.layout });
   expect(m.dirfd).toBeNumber();
-  expect(m.unifiedProcs).toBe(`${fake.root}${CG}/unified/pelagos/h/cgroup.procs`);
+  expect(m.dirs.unified).toBe(`${fake.root}${CG}/unified/pelagos/h`);
   expect(fake.writes.some(([p]) => p.startsWith(`${CG}/unified/cgroup.`))).toBe(false); // root not touched
-  m.join(99, { viaClone: true });
-  expect(readFileSync(`${fake.root}${CG}/unified/pelagos/h/cgroup.procs`, "utf8")).toBe("");
+  m.join(99);
+  expect(readFileSync(`${fake.root}${CG}/unified/pelagos/h/cgroup.procs`, "utf8")).toBe("99");
   expect(readFileSync(`${fake.root}${CG}/memory/pelagos/h/cgroup.procs`, "utf8")).toBe("99");
-  for (const f of [...m.procs]) fake.set(f.slice(fake.root.length), "");
+  for (const f of procsFiles(m.dirs)) fake.set(f.slice(fake.root.length), "");
   await m.killAll();
   expect(fake.writes.some(([p, v]) => p === `${CG}/unified/pelagos/h/cgroup.kill` && v === "1")).toBe(true);
   await m.destroy();

@@ -1,6 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { CgroupManager } from "./manager.ts";
+import { procsFiles } from "./kill.ts";
 import type { LinuxResources } from "./resources.ts";
 import { type FakeCgroupfs, fakeCgroupfs } from "./testing/fake-cgroupfs.ts";
 
@@ -55,8 +56,8 @@ test("v2: creates pelagos/<id>, enables controllers in our parent, writes every 
     "memory.high=200000000",
   ]);
   expect(m.dirfd).toBeNumber();
-  expect(m.procs).toEqual([]);
-  expect(m.unifiedProcs).toBe(`${fake.root}${base}/cgroup.procs`);
+  expect(Object.keys(m.dirs.v1)).toEqual([]);
+  expect(procsFiles(m.dirs)).toEqual([`${fake.root}${base}/cgroup.procs`]);
   expect(installs).toEqual([]); // no device rules given
   await m.destroy();
   expect(existsSync(`${fake.root}${base}`)).toBe(false);

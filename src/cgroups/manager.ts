@@ -9,7 +9,7 @@ import { PelagosError } from "../errors.ts";
 import { applyWrites, type CgroupDirs, resolveWrites } from "./apply.ts";
 import { type CgroupFs, hostCgroupFs } from "./cgroupfs.ts";
 import { allowsEverything, deviceFilterProgram } from "./device-filter.ts";
-import { killAll, listPids, setFrozen } from "./kill.ts";
+import { killAll, listPids, procsFiles, setFrozen } from "./kill.ts";
 import { type CgroupLayout, type CgroupMode, detectLayout } from "./layout.ts";
 import { type PlacementInput, resolvePlacement } from "./placement.ts";
 import type { LinuxResources } from "./resources.ts";
@@ -107,16 +107,6 @@ export class CgroupManager {
     return this.stateData.dirs;
   }
 
-  /** cgroup.procs of the cgroup2 leaf: write the pid there when CLONE_INTO_CGROUP was not used. */
-  get unifiedProcs(): string | undefined {
-    return this.dirs.unified === undefined ? undefined : `${this.dirs.unified}/cgroup.procs`;
-  }
-
-  /** cgroup.procs of every v1 hierarchy: v1 has no CLONE_INTO_CGROUP, the pid is always written to each. */
-  get procs(): string[] {
-    return [...new Set(Object.values(this.dirs.v1))].map((d) => `${d}/cgroup.procs`);
-  }
-
   /**
    * One O_WRONLY descriptor of `tasks` per v1 hierarchy, for a single-threaded child to write "0"
    * into (itself). Migrating one thread by "0" skips the kernel's global threadgroup lock, whose
@@ -136,10 +126,12 @@ export class CgroupManager {
     return out;
   }
 
-  /** Moves `pid` (a process pelagos started) into the container's cgroups. */
-  join(pid: number, opts: { viaClone?: boolean } = {}): void {
-    const files = opts.viaClone || this.unifiedProcs === undefined ? this.procs : [this.unifiedProcs, ...this.procs];
-    for (const f of files) this.#fs.write(f, String(pid));
+  /**
+   * Moves another process into the container's cgroups (every cgroup.procs). A container's own
+   * processes never need it: they are cloned into the cgroup2 leaf and join v1 themselves (openV1Tasks).
+   */
+  join(pid: number): void {
+    for (const f of procsFiles(this.dirs)) this.#fs.write(f, String(pid));
   }
 
   async update(resources: LinuxResources): Promise<void> {

@@ -11,6 +11,7 @@ import * as v from "valibot";
 import type { Undo } from "../errors.ts";
 import { mark } from "../log/timing.ts";
 import type { OciConfig } from "../oci/runtime/config.ts";
+import type { LaunchCgroup } from "../plan/launch.ts";
 import { hostCgroupFs } from "../cgroups/cgroupfs.ts";
 import { CgroupManager, type CgroupState } from "../cgroups/manager.ts";
 import type { LinuxDeviceCgroupRule, LinuxResources } from "../cgroups/resources.ts";
@@ -21,6 +22,22 @@ export type CgroupPlacement = {
   dirfd: number | undefined;
   openV1Tasks(): { fd: number; name: string }[];
 };
+
+/**
+ * Hands the cgroup's fds to the trampoline (appended to `extraFds`, which start at its fd 5):
+ * the cgroup2 leaf for CLONE_INTO_CGROUP and each v1 `tasks` file (ours to close: `toClose`).
+ * Returns what the plan needs (launch.ts LaunchCgroup), with the trampoline's fd numbers.
+ */
+export function passCgroupFds(cg: CgroupPlacement | undefined, extraFds: number[], toClose: number[]): LaunchCgroup | undefined {
+  if (!cg) return undefined;
+  const at = (fd: number) => 5 + extraFds.push(fd) - 1;
+  const fd = cg.dirfd === undefined ? undefined : at(cg.dirfd);
+  const v1Tasks = cg.openV1Tasks().map((t) => {
+    toClose.push(t.fd);
+    return { fd: at(t.fd), name: t.name };
+  });
+  return { fd, v1Tasks };
+}
 
 const rwm = (type: "c" | "b", major: number, minor?: number): LinuxDeviceCgroupRule => ({ allow: true, type, major, minor: minor ?? -1, access: "rwm" });
 
@@ -157,7 +174,7 @@ export async function destroyCgroup(m: CgroupManager | undefined): Promise<void>
 
 /**
  * For a process started later in a running container (exec): the recorded cgroup with its cgroup2
- * leaf opened for CLONE_INTO_CGROUP (close it with closeDirfd()); v1 procs are joined as for the init.
+ * leaf opened for CLONE_INTO_CGROUP (close it with closeDirfd()); v1 hierarchies are joined through openV1Tasks() as for the init.
  */
 export function placementFromState(state: v.InferOutput<typeof CgroupStateSchema> | undefined): CgroupManager | undefined {
   const m = cgroupOf(state);

@@ -23,7 +23,7 @@ import { loadConfig, loadState, observe } from "./observe.ts";
 import { mergeEnv, parseEnvEntry, resolveUser } from "./run-options.ts";
 import { validateName } from "./run-rootfs.ts";
 import { compileSeccompFor } from "./seccomp.ts";
-import { placementFromState } from "./cgroup-setup.ts";
+import { passCgroupFds, placementFromState } from "./cgroup-setup.ts";
 
 export type ExecOptions = {
   name: string;
@@ -86,19 +86,10 @@ export async function execIn(ctx: Context, o: ExecOptions): Promise<number> {
     toClose.push(a, theirs);
     extraFds.push(theirs);
   }
-  let cgroupFd: number | undefined;
-  if (cgroup?.dirfd !== undefined) {
-    cgroupFd = 5 + extraFds.length;
-    extraFds.push(cgroup.dirfd);
-  }
-  const v1Tasks = (cgroup?.openV1Tasks() ?? []).map((t) => {
-    toClose.push(t.fd);
-    extraFds.push(t.fd);
-    return { fd: 4 + extraFds.length, name: t.name };
-  });
+  const launchCgroup = passCgroupFds(cgroup, extraFds, toClose);
   const launch = planExecIn({
     pid: s.pid, namespaces: containerNamespaces(s.pid, config), proc, seccomp, consoleFd: o.tty ? 5 : undefined, detach: o.detach, host,
-    cgroup: cgroup ? { fd: cgroupFd, v1Tasks } : undefined,
+    cgroup: launchCgroup,
   });
   const signals = o.detach ? undefined : new SignalForwarder();
   let master: number | undefined;

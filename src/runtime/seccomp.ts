@@ -39,7 +39,7 @@ export async function compileSeccompFor(
   const raw = config.linux?.seccomp;
   if (!raw) return undefined;
   const capabilities = [...(config.process?.capabilities?.bounding ?? [])];
-  const kernel = kernelVersion();
+  const kernel = host.kernel ?? kernelVersion();
   const key = cacheDir
     ? sha256Hex(JSON.stringify([CACHE_VERSION, raw, host.arch, capabilities, kernel]))
     : undefined;

@@ -18,7 +18,7 @@ import { copyWindowSize } from "./console.ts";
 import { hostFacts } from "./host-facts.ts";
 import { compileSeccompFor } from "./seccomp.ts";
 import { idmappedRootfs, writeIdMaps } from "./userns.ts";
-import type { CgroupPlacement } from "./cgroup-setup.ts";
+import { passCgroupFds, type CgroupPlacement } from "./cgroup-setup.ts";
 import { mark } from "../log/timing.ts";
 
 export type InitOptions = {
@@ -97,23 +97,13 @@ export async function startInit(o: InitOptions): Promise<Init> {
     } else throw new PelagosError("E_USAGE", "process.terminal is set: use --console-socket", { exitCode: 1 });
     consoleFd = 5;
   }
-  let cgroupFd: number | undefined;
-  if (o.cgroup?.dirfd !== undefined) {
-    cgroupFd = 5 + extraFds.length;
-    extraFds.push(o.cgroup.dirfd);
-  }
+  const cgroup = passCgroupFds(o.cgroup, extraFds, toClose);
   let execFifoFd: number | undefined;
   if (o.execFifo !== undefined) {
     const fd = sys.open(o.execFifo, sys.O_RDWR | sys.O_CLOEXEC);
     toClose.push(fd);
-    extraFds.push(fd);
-    execFifoFd = 4 + extraFds.length;
+    execFifoFd = 5 + extraFds.push(fd) - 1;
   }
-  const v1Tasks = (o.cgroup?.openV1Tasks() ?? []).map((t) => {
-    toClose.push(t.fd);
-    extraFds.push(t.fd);
-    return { fd: 4 + extraFds.length, name: t.name };
-  });
   const firstPreservedFd = 5 + extraFds.length;
   for (let i = 0; i < o.preserveFds; i++) extraFds.push(3 + i);
   let supervise: SuperviseFds | undefined;
@@ -131,13 +121,13 @@ export async function startInit(o: InitOptions): Promise<Init> {
       }
     }
   }
-  mark("init: host facts");
+  mark("init: fds ready");
   const seccomp = await compileSeccompFor(cfg, host, o.log, o.cacheDir);
   mark("init: seccomp ready");
   const launch = await launchPlan(o.planCache, {
     config: cfg, rootfs: o.rootfs, mode: o.mode, execFifoFd, consoleFd, overlay: o.overlay,
     preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.userns?.idmapRootfs,
-    cgroup: o.cgroup ? { fd: cgroupFd, v1Tasks } : undefined,
+    cgroup,
     supervise, init: o.init,
   });
   mark("init: planned");
