@@ -97,6 +97,14 @@ describe("pelagos exec", () => {
     expect(cg(pidsWithArg(marker)[0]!)).toEqual(cg(s.pid));
     // the leaf is the name, plus a hash of the runtime root for roots other than /run/pelagos
     expect(cg(s.pid).some((l) => new RegExp(`/${c.name}(-[0-9a-f]{8})?$`).test(l))).toBe(true);
+    // as the kernel shows it: in every hierarchy pelagos manages (the init joined each v1 one itself)
+    const dirs: { v1: Record<string, string>; unified?: string } = s.cgroup.dirs;
+    const managed = cg(s.pid).filter((l) => {
+      const ctrls = l.split(":")[1]!;
+      return ctrls === "" ? dirs.unified !== undefined : ctrls.split(",").some((x) => x in dirs.v1);
+    });
+    expect(managed.length).toBe(new Set(Object.values(dirs.v1)).size + (dirs.unified ? 1 : 0));
+    for (const l of managed) expect(l).toMatch(new RegExp(`/${c.name}(-[0-9a-f]{8})?$`));
     const created: string[] = s.cgroup.created;
     expect(created.length).toBeGreaterThan(0);
     expect((await rt.run(["stop", "-t", "0", c.name])).code).toBe(0);

@@ -3,7 +3,7 @@
  * start, state, kill, delete, list, run, hooks, console socket, --log.
  */
 import { describe, expect } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { makeBundle, type BundleOptions } from "../helpers/rootfs.ts";
 import { explain, useRuntimeRoot, uniqueId } from "../helpers/pelagos.ts";
 import { itIf, requires } from "../helpers/requires.ts";
@@ -109,13 +109,18 @@ describe("OCI lifecycle", () => {
     const counts = () => ({ plans: entries().filter((n) => !n.startsWith("config-")).length, configs: entries().filter((n) => n.startsWith("config-")).length });
     try {
       rmSync(plans, { recursive: true, force: true });
+      const inodes = () => Object.fromEntries(entries().map((n) => [n, statSync(`${plans}/${n}`).ino]));
+      let written: Record<string, number> = {};
       for (let i = 0; i < 2; i++) {
         const r = await rt.run(["run", "--bundle", b.dir, uniqueId()]);
         expect(r.code, explain(r)).toBe(0);
         expect(r.stdout.trim()).toBe("first");
+        if (i === 0) written = inodes();
       }
       // two containers, one request: one plan, one validated config
       expect(counts()).toEqual({ plans: 1, configs: 1 });
+      // read, not planned and stored again: a miss replaces an entry by rename (a new inode)
+      expect(inodes()).toEqual(written);
       b.config.hostname = "second";
       b.save();
       const r2 = await rt.run(["run", "--bundle", b.dir, uniqueId()]);
