@@ -68,7 +68,7 @@ export async function killAll(dirs: CgroupDirs, deps: KillDeps, timeoutMs = 1000
   const signal = deps.signal ?? ((pid: number, sig: number) => void tryKill(pid, sig));
   const killFile = dirs.unified === undefined ? undefined : `${dirs.unified}/cgroup.kill`;
   if (killFile !== undefined && fs.exists(killFile)) fs.write(killFile, "1");
-  const canFreeze = freezer(dirs, fs) !== undefined;
+  let canFreeze = freezer(dirs, fs) !== undefined;
   const deadline = Date.now() + timeoutMs;
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     if (listPids(dirs, fs).length === 0) return;
@@ -80,9 +80,13 @@ export async function killAll(dirs: CgroupDirs, deps: KillDeps, timeoutMs = 1000
         if (canFreeze) await setFrozen(dirs, false, deps);
       }
     } catch (e) {
-      // the container's supervisor removed the cgroup meanwhile (its last process exited): done
-      if (procsFiles(dirs).every((f) => !fs.exists(f))) return;
-      throw e;
+      // The container's own pelagos removes the cgroup once its last process exited, and may be
+      // doing so right now: with every directory gone this is done; with some gone (the freezer's
+      // may be one) the kill goes on without freezing, until what is left is empty.
+      const files = procsFiles(dirs);
+      if (files.every((f) => !fs.exists(f))) return;
+      if (files.every((f) => fs.exists(f))) throw e;
+      canFreeze = false;
     }
     await sleep(delay);
     if (Date.now() > deadline) {

@@ -145,6 +145,37 @@ test("v1 killAll without cgroup.kill: freeze, SIGKILL each listed pid, thaw, unt
   await m.destroy();
 });
 
+test("v1 killAll while the container's own pelagos removes part of the cgroup: no freezing from then on, no error", async () => {
+  fake = fakeCgroupfs({ mode: "v1", v1: [["pids"], ["freezer"]] });
+  const m = await CgroupManager.create({ id: "k" }, { fs: fake.fs, layout: fake.layout });
+  const { rmSync } = await import("node:fs");
+  const freezerDir = m.dirs.v1.freezer!;
+  expect(freezerDir.startsWith(fake.root)).toBe(true);
+  fake.set(`${CG}/pids/pelagos/k/cgroup.procs`, "101\n");
+  const { killAll } = await import("./kill.ts");
+  // the freezer hierarchy's dir is gone (emptied and removed by the other destroyer) before the kill freezes
+  rmSync(freezerDir, { recursive: true });
+  const signalled: number[] = [];
+  await killAll(m.dirs, {
+    fs: fake.fs,
+    sleep: async () => {},
+    signal: (pid) => {
+      signalled.push(pid);
+      fake!.set(`${CG}/pids/pelagos/k/cgroup.procs`, "");
+    },
+  });
+  expect(signalled).toEqual([101]);
+  // with every dir there, a failing freezer is still an error
+  fake.fs.mkdir(freezerDir);
+  rmSync(`${freezerDir}/freezer.state`);
+  fake.set(`${CG}/pids/pelagos/k/cgroup.procs`, "102\n");
+  fake.set(`${CG}/freezer/pelagos/k/cgroup.procs`, "102\n");
+  await expect(killAll(m.dirs, { fs: fake.fs, sleep: async () => {}, signal: () => {} })).rejects.toThrow(/freezer.state/);
+  fake.set(`${CG}/pids/pelagos/k/cgroup.procs`, "");
+  fake.set(`${CG}/freezer/pelagos/k/cgroup.procs`, "");
+  await m.destroy();
+});
+
 test("hybrid: v1 for the controllers it has, cgroup2 leaf for the dirfd, hugetlb only if enabled", async () => {
   fake = fakeCgroupfs({ mode: "hybrid", v2Controllers: ["hugetlb"] });
   await expect(

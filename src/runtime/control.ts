@@ -32,16 +32,23 @@ export function signalInit(s: ContainerState, sig: number): boolean {
   }
 }
 
-/** Waits until the container is no longer running (and its supervisor recorded the exit). */
+/** How long a foreground pelagos may take to finish after its init died. */
+const OWNER_GRACE_MS = 3000;
+
+/** Waits until the container is no longer running and its supervisor or foreground pelagos recorded the exit. */
 export async function waitStopped(root: string, name: string, timeoutMs: number): Promise<Observed | undefined> {
   const deadline = Date.now() + timeoutMs;
   let delay = 2;
+  let initGoneAt: number | undefined;
   for (;;) {
     const s = readContainerState(root, name);
     if (!s) return undefined; // removed meanwhile
     const o = observe(root, s);
-    const settled = !o.initAlive && (!s.detached || !o.ownerAlive);
-    if (settled || Date.now() >= deadline) return settled ? o : undefined;
+    // A foreground pelagos is still removing the cgroup and recording the exit just after its
+    // init died: wait for it (briefly), or a removal racing its last write leaves a record behind.
+    if (!o.initAlive) initGoneAt ??= Date.now();
+    const settled = !o.initAlive && (!o.ownerAlive || (!s.detached && Date.now() - initGoneAt! > OWNER_GRACE_MS));
+    if (settled || Date.now() >= deadline) return settled || (!o.initAlive && !s.detached) ? o : undefined;
     await Bun.sleep(delay);
     delay = Math.min(delay * 2, 50);
   }

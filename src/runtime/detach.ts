@@ -15,7 +15,7 @@
  * Killed after 4: T owns C; the record names both. The container's cgroup is
  * created (and recorded) before the spawn; T removes it after C exited.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import * as sys from "../../ffi/sys.ts";
 import type { Context } from "../cli/context.ts";
 import { PelagosError, SpawnError, Undo } from "../errors.ts";
@@ -120,7 +120,10 @@ function oomCounter(m: CgroupManager): string | undefined {
 /** Removes a container directory: only ever <root>/containers/<validated name>. */
 export function removeContainerDir(root: string, name: string): void {
   if (!name || name.includes("/") || name.startsWith(".")) throw new PelagosError("E_INTERNAL", `Refusing to remove container "${name}"`);
-  rmSync(containerDir(root, name), { recursive: true, force: true });
+  const dir = containerDir(root, name);
+  // a writer that got in between the listing and the rmdir (force hides that ENOTEMPTY): again
+  for (let i = 0; i < 3 && existsSync(dir); i++) rmSync(dir, { recursive: true, force: true });
+  if (existsSync(dir)) throw new PelagosError("E_STATE", `Cannot remove "${dir}": something keeps writing to it`);
 }
 
 export function ensureContainersDir(root: string): void {

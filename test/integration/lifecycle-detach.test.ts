@@ -306,6 +306,24 @@ describe("start, restart, attach, --init", () => {
     expect(r.stdout).toBe("ready\n");
   });
 
+  itIf(skip, "rm -f of a busy foreground container, repeated: rm succeeds and the record and cgroup are gone for good", async () => {
+    // rm -f races the foreground pelagos, which removes the cgroup and records the exit as soon
+    // as its init dies: each side must tolerate the other, and the record must not come back
+    for (let i = 0; i < 8; i++) {
+      const name = uniqueId();
+      const fg = rt.run(["run", "--name", name, "--cpus", "0.5", "--rootfs", rootfs, "sh", "-c", "while :; do :; done"], { timeoutMs: 20_000 });
+      expect(await until(() => existsSync(`${dir(name)}/state.json`) && state(name).status === "running")).toBe(true);
+      const cg = state(name).cgroup?.dirs as { unified?: string; v1: Record<string, string> } | undefined;
+      const rm = await rt.run(["rm", "-f", name]);
+      expect(rm.code, explain(rm)).toBe(0);
+      const r = await fg;
+      expect(r.code, explain(r)).toBe(137);
+      await Bun.sleep(50);
+      expect(existsSync(dir(name)), `${name}: record back after rm`).toBe(false);
+      for (const d of cg ? [cg.unified, ...Object.values(cg.v1)] : []) if (d) expect(existsSync(d), d).toBe(false);
+    }
+  }, 60_000);
+
   itIf(skip, "--init: a tiny init is PID 1, forwards signals to the program and reaps orphans", async () => {
     const name = uniqueId();
     expect((await runD(["sh", "-c", "(sleep 0.1 &) ; sleep 1000"], ["--name", name, "--init"])).code).toBe(0);

@@ -97,7 +97,7 @@ export function fakeCgroupfs(opts: FakeOptions): FakeCgroupfs {
     if (!unifiedMount || dir === unifiedMount || !dir.startsWith(`${unifiedMount}/`)) return undefined;
     return hostCgroupFs.tryRead(`${dir.slice(0, dir.lastIndexOf("/"))}/cgroup.subtree_control`);
   };
-  const fs: CgroupFs = {
+  const inner: CgroupFs = {
     ...hostCgroupFs,
     read(path) {
       return path.endsWith("/cgroup.controllers") ? (controllersOf(path) ?? hostCgroupFs.read(path)) : hostCgroupFs.read(path);
@@ -125,7 +125,7 @@ export function fakeCgroupfs(opts: FakeOptions): FakeCgroupfs {
       return made;
     },
     writeEach(path, values) {
-      for (const v of values) fs.write(path, v);
+      for (const v of values) inner.write(path, v);
     },
     write(path, value) {
       writes.push([rel(path), value]);
@@ -141,6 +141,14 @@ export function fakeCgroupfs(opts: FakeOptions): FakeCgroupfs {
       if (path.endsWith("/cgroup.freeze")) put(path.replace(/cgroup\.freeze$/, "cgroup.events"), `populated 0\nfrozen ${value}\n`);
     },
   };
+  // A path outside the fake tree would reach the host's real cgroupfs: refuse it.
+  const inside = (path: unknown) => {
+    if (typeof path === "string" && path.startsWith("/") && !path.startsWith(`${root}/`))
+      throw new Error(`fake cgroupfs: ${path} is outside ${root} (a test passed a host path)`);
+  };
+  const fs = Object.fromEntries(
+    Object.entries(inner).map(([k, f]) => [k, (...args: unknown[]) => (inside(args[0]), (f as (...a: unknown[]) => unknown)(...args))]),
+  ) as CgroupFs;
   const layout = detectLayout(mountinfo, fs);
   return {
     root, fs, layout, mountinfo, writes,
