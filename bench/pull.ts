@@ -13,9 +13,17 @@
  * recently_deleted()), and dirty pages of one contender were written back
  * during another's run. Disk use: about 4 GB for 5 runs.
  *
- *   bun run bench/pull.ts [--runs 7] [--layers 6] [--mb 24]
+ * Where the outputs go matters on this kind of host: its ext4 has no journal, and then every new
+ * inode first skips the free inodes of its block group that were freed in the last 60 s (360 s
+ * while the inode table block is dirty), each skip a buffer-cache lookup (ext4
+ * find_inode_bit/recently_deleted). After a big `rm -rf` nearby (a test run, the end of the last
+ * benchmark) a create costs 0.2-0.5 ms instead of ~0.02 ms: a pull creating 1,500 inodes pays
+ * up to a second, skopeo's `dir:` copy (10 files) nothing. The benchmark therefore measures the
+ * cost of a create in its directory first and prints it; `--dir` picks another parent.
+ *
+ *   bun run bench/pull.ts [--runs 7] [--layers 6] [--mb 24] [--dir /var/tmp]
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { startRegistry, push } from "../test/helpers/registry.ts";
 import { busyboxEntries, Layout } from "../test/helpers/oci-layout.ts";
@@ -28,6 +36,8 @@ const opt = (name: string, def: number) => {
 const runs = opt("runs", 7);
 const nLayers = opt("layers", 6);
 const mb = opt("mb", 24);
+const dirArg = argv.indexOf("--dir");
+const base = dirArg === -1 ? "/var/tmp" : argv[dirArg + 1]!;
 const BIN = `${import.meta.dir}/../dist/pelagos`;
 
 /** Times `cmd`; `sync` first (outside the timing) unless it is a step of a bigger timed run. */
@@ -60,22 +70,31 @@ try {
   l.tag("bench", [img.manifest]);
   const ref = `${reg.host}/bench/pull:1`;
   await push(l.dir, "bench", ref);
+  {
+    // the cost of a create here (see the header): 500 empty files in a fresh directory, kept to the end
+    const d = mkdtempSync(`${base}/bench-probe-`);
+    scratch.push(d);
+    const t0 = performance.now();
+    for (let i = 0; i < 500; i++) closeSync(openSync(`${d}/f${i}`, "wx"));
+    const us = ((performance.now() - t0) * 1000) / 500;
+    console.log(`inode creation in ${base}: ${us.toFixed(0)} µs per file${us > 100 ? " (slow: files were deleted nearby in the last minutes; results are skewed against the contenders that create many files)" : ""}`);
+  }
   console.log(`image: ${nLayers} layers, ~${(nLayers - 1) * mb + 2} MB uncompressed; ${runs} runs each, alternating`);
 
   const contenders: Record<string, () => Promise<number>> = {
     pelagos: async () => {
-      const d = mkdtempSync("/var/tmp/bench-pelagos-");
+      const d = mkdtempSync(`${base}/bench-pelagos-`);
       scratch.push(d);
       return await time([BIN, "image", "pull", "-q", ref], { PELAGOS_DATA_DIR: d });
     },
     "skopeo copy (dir:)": async () => {
-      const d = mkdtempSync("/var/tmp/bench-skopeo-");
+      const d = mkdtempSync(`${base}/bench-skopeo-`);
       scratch.push(d);
       return await time(["skopeo", "copy", "--quiet", "--src-tls-verify=false", `docker://${ref}`, `dir:${d}/img`]);
     },
     "skopeo + tar -x": async () => {
       // Download, then unpack every layer with GNU tar: the same work as a pull that unpacks.
-      const d = mkdtempSync("/var/tmp/bench-skopeo-tar-");
+      const d = mkdtempSync(`${base}/bench-skopeo-tar-`);
       scratch.push(d);
       Bun.spawnSync(["sync"]);
       const t0 = performance.now();
@@ -90,7 +109,7 @@ try {
   };
   if (Bun.which("podman")) {
     contenders["podman pull"] = async () => {
-      const d = mkdtempSync("/var/tmp/bench-podman-");
+      const d = mkdtempSync(`${base}/bench-podman-`);
       scratch.push(d);
       podmanDirs.push(d);
       return await time(["podman", "--root", `${d}/root`, "--runroot", `${d}/run`, "--storage-driver", "overlay", "pull", "-q", "--tls-verify=false", ref]);
@@ -99,9 +118,9 @@ try {
   const results: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
   for (const f of Object.values(contenders)) await f(); // warm-up (page cache, registry)
   for (let i = 0; i < runs; i++) for (const [name, f] of Object.entries(contenders)) results[name]!.push(await f());
-  const base = median(results.pelagos!);
+  const ref0 = median(results.pelagos!);
   for (const [name, xs] of Object.entries(results))
-    console.log(`${name.padEnd(20)} median ${median(xs).toFixed(0).padStart(6)} ms   min ${Math.min(...xs).toFixed(0).padStart(6)} ms   ratio vs pelagos ${(median(xs) / base).toFixed(2)}`);
+    console.log(`${name.padEnd(20)} median ${median(xs).toFixed(0).padStart(6)} ms   min ${Math.min(...xs).toFixed(0).padStart(6)} ms   ratio vs pelagos ${(median(xs) / ref0).toFixed(2)}`);
 } finally {
   await reg.stop();
   for (const d of podmanDirs)
