@@ -1,24 +1,25 @@
 /**
- * Work beside the main thread: SHA-256 of streams, and syncfs().
+ * Work beside the main thread, when asked for (PELAGOS_HASH_THREAD=1): SHA-256
+ * of streams, and syncfs().
  *
- * Hashing: a pull hashes every byte twice
- * (the compressed blob and the uncompressed diff_id) and everything else
- * of a pull runs on the main thread: hashing beside it takes ~a fifth off
- * a pull. One worker serves every stream of the process.
+ * By default both run on the calling thread. A pull hashes every byte twice
+ * (the compressed blob and the uncompressed diff_id); on the 2-core machines
+ * we measure on, a helper thread made pulls ~10% slower, not faster (ADR
+ * 0008, amended): it is a second JavaScript VM that compiles its code cold,
+ * competes for the cores with Bun's HTTP, I/O and JIT threads, and costs a
+ * postMessage per chunk. SHA-256 with the CPU's SHA extensions is cheap
+ * next to inflating and writing the same bytes.
  *
  * Ownership: give(chunk) hands the chunk over — the caller must be done
- * with it, and the chunk's buffer is transferred (zero copy) when the chunk
- * is all of it, else copied. A chunk from the buffer pool (`pooled`) is
- * transferred whole and given back to the pool once hashed. Chunks are
- * hashed in the order given. At most LIMIT bytes are in flight: give()
+ * with it, and on the worker the chunk's buffer is transferred (zero copy)
+ * when the chunk is all of it, else copied. A chunk from the buffer pool
+ * (`pooled`) is given back to the pool once hashed. Chunks are hashed in the
+ * order given. On the worker at most LIMIT bytes are in flight: give()
  * returns a promise to await when over it.
  *
  * syncStore(path): syncfs() of the file system holding `path` (the store's
- * durability barrier, see store/README.md), waited for on the helper thread
- * so other layers keep unpacking meanwhile.
- *
- * Without a worker (PELAGOS_HASH_THREAD=0, or one cannot start) the same
- * API works on the calling thread.
+ * durability barrier, see store/README.md); on the worker it is waited for
+ * there, so other layers keep unpacking meanwhile.
  */
 import { closeSync, openSync } from "node:fs";
 import { syncfs } from "../../ffi/direct-io.ts";
@@ -88,7 +89,7 @@ function fail(e: Error): void {
 
 function getWorker(): Worker | null {
   if (worker !== undefined) return worker;
-  if (process.env.PELAGOS_HASH_THREAD === "0") return (worker = null);
+  if (process.env.PELAGOS_HASH_THREAD !== "1") return (worker = null);
   try {
     const w = new Worker(workerUrl());
     w.onmessage = ({ data: m }: MessageEvent<FromHashWorker>) => {
@@ -156,7 +157,7 @@ class WorkerStream implements Sha256Stream {
   }
 }
 
-/** Starts the helper thread now (a pull calls this before resolving, so the thread is up when the first layer streams). */
+/** Starts the helper thread now, when there is to be one (a pull calls this before resolving, so the thread is up when the first layer streams). */
 export function startHelperThread(): void {
   getWorker();
 }

@@ -238,6 +238,34 @@ describe.skipIf(!ok)("image pull", () => {
     expect(readFileSync(`${info.Layers[0]!.Path}/big`, "utf8")).toBe("zlib ".repeat(300_000));
   });
 
+  test("with the helper thread (PELAGOS_HASH_THREAD=1): the same verified layers; a tampered blob is still rejected", async () => {
+    freshData();
+    const l = new Layout();
+    cleanup.push(l.dir);
+    const big = new Uint8Array(3 << 20).map((_, i) => (i * 7919) & 0xff);
+    const img = l.image({ layers: [{ entries: [{ name: "big", data: big }] }, { entries: [{ name: "small", data: "x".repeat(9000) }] }] });
+    await pushRaw(reg!, l.dir, "hashthread", "1", img.manifest.digest);
+    const r = await pelagos(["image", "pull", "-q", `${reg!.host}/hashthread:1`], { ...env(), PELAGOS_HASH_THREAD: "1" });
+    expect(r.code, r.stderr).toBe(0);
+    const info = await inspect(`${reg!.host}/hashthread:1`);
+    expect(info.Layers.map((x) => x.DiffId)).toEqual(img.diffIds);
+    expect(new Uint8Array(readFileSync(`${info.Layers[0]!.Path}/big`))).toEqual(big);
+
+    const t = new Layout();
+    cleanup.push(t.dir);
+    const bad = t.image({ layers: [{ entries: [{ name: "b", data: "genuine!" }], compression: "none" }] });
+    await pushRaw(reg!, t.dir, "hashthread-bad", "1", bad.manifest.digest);
+    const path = registryBlobPath(reg!, bad.layers[0]!.digest);
+    const blob = readFileSync(path);
+    const evil = Buffer.from(blob);
+    evil.set(Buffer.from("evilevil"), blob.indexOf(Buffer.from("genuine!")));
+    writeFileSync(path, evil);
+    const e = await pelagos(["image", "pull", `${reg!.host}/hashthread-bad:1`], { ...env(), PELAGOS_HASH_THREAD: "1" });
+    expect(e.code).not.toBe(0);
+    expect(e.stderr).toContain("Cannot verify layer blob");
+    expect(existsSync(`${data}/layers/${bad.diffIds[0]!.slice(7)}`)).toBe(false);
+  });
+
   test("a tampered blob is rejected and nothing is stored", async () => {
     freshData();
     const l = new Layout();
