@@ -4,11 +4,12 @@
  *
  * By default both run on the calling thread. A pull hashes every byte twice
  * (the compressed blob and the uncompressed diff_id); on the 2-core machines
- * we measure on, a helper thread made pulls ~10% slower, not faster (ADR
- * 0008, amended): it is a second JavaScript VM that compiles its code cold,
- * competes for the cores with Bun's HTTP, I/O and JIT threads, and costs a
- * postMessage per chunk. SHA-256 with the CPU's SHA extensions is cheap
- * next to inflating and writing the same bytes.
+ * we measure on, a helper thread gained nothing with both cores idle and
+ * made pulls ~10% slower with one core busy (ADR 0008, amended): it is a
+ * second JavaScript VM that compiles its code cold, competes for the cores
+ * with Bun's HTTP, I/O and JIT threads, and costs a postMessage per chunk.
+ * SHA-256 with the CPU's SHA extensions is cheap next to inflating and
+ * writing the same bytes.
  *
  * Ownership: give(chunk) hands the chunk over — the caller must be done
  * with it, and on the worker the chunk's buffer is transferred (zero copy)
