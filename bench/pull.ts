@@ -86,6 +86,14 @@ try {
     await Bun.sleep(20_000);
   }
   console.log(`inode creation in ${base}: ${us.toFixed(0)} µs per file${us > 100 ? " (slow: results are skewed against the contenders that create many files)" : ""}`);
+  // A core kept busy by something else made every pelagos figure 20-40% worse (the pull's main
+  // thread, Bun's HTTP/I-O/JIT threads and the registry share 2 cores): say so.
+  const cpu = () => readFileSync("/proc/stat", "utf8").split("\n")[0]!.split(/\s+/).slice(1).map(Number);
+  const a = cpu();
+  await Bun.sleep(1000);
+  const b = cpu().map((x, i) => x - a[i]!);
+  const busy = 1 - (b[3]! + b[4]!) / b.reduce((x, y) => x + y, 0);
+  console.log(`host CPU busy before the runs: ${(busy * 100).toFixed(0)}%${busy > 0.2 ? " (high: something else is running; the figures will be worse and noisier)" : ""}`);
   console.log(`image: ${nLayers} layers, ~${(nLayers - 1) * mb + 2} MB uncompressed; ${runs} runs each, alternating`);
 
   const contenders: Record<string, () => Promise<number>> = {
