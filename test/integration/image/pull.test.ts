@@ -238,6 +238,16 @@ describe.skipIf(!ok)("image pull", () => {
     expect(readFileSync(`${info.Layers[0]!.Path}/big`, "utf8")).toBe("zlib ".repeat(300_000));
   });
 
+  /** Overwrites `text` (8 bytes) inside the registry's copy of a blob with "evilevil"; returns what puts it back. */
+  const tamper = (digest: string, text: string) => {
+    const path = registryBlobPath(reg!, digest);
+    const blob = readFileSync(path);
+    const at = blob.indexOf(Buffer.from(text));
+    if (at === -1) throw new Error(`"${text}" is not in blob ${digest}`);
+    writeFileSync(path, Buffer.concat([blob.subarray(0, at), Buffer.from("evilevil"), blob.subarray(at + 8)]));
+    return () => writeFileSync(path, blob);
+  };
+
   test("with the helper thread (PELAGOS_HASH_THREAD=1): the same verified layers; a tampered blob is still rejected", async () => {
     freshData();
     const l = new Layout();
@@ -255,15 +265,15 @@ describe.skipIf(!ok)("image pull", () => {
     cleanup.push(t.dir);
     const bad = t.image({ layers: [{ entries: [{ name: "b", data: "genuine!" }], compression: "none" }] });
     await pushRaw(reg!, t.dir, "hashthread-bad", "1", bad.manifest.digest);
-    const path = registryBlobPath(reg!, bad.layers[0]!.digest);
-    const blob = readFileSync(path);
-    const evil = Buffer.from(blob);
-    evil.set(Buffer.from("evilevil"), blob.indexOf(Buffer.from("genuine!")));
-    writeFileSync(path, evil);
-    const e = await pelagos(["image", "pull", `${reg!.host}/hashthread-bad:1`], { ...env(), PELAGOS_HASH_THREAD: "1" });
-    expect(e.code).not.toBe(0);
-    expect(e.stderr).toContain("Cannot verify layer blob");
-    expect(existsSync(`${data}/layers/${bad.diffIds[0]!.slice(7)}`)).toBe(false);
+    const restore = tamper(bad.layers[0]!.digest, "genuine!");
+    try {
+      const e = await pelagos(["image", "pull", `${reg!.host}/hashthread-bad:1`], { ...env(), PELAGOS_HASH_THREAD: "1" });
+      expect(e.code).not.toBe(0);
+      expect(e.stderr).toContain("Cannot verify layer blob");
+      expect(existsSync(`${data}/layers/${bad.diffIds[0]!.slice(7)}`)).toBe(false);
+    } finally {
+      restore();
+    }
   });
 
   test("a tampered blob is rejected and nothing is stored", async () => {
@@ -272,11 +282,7 @@ describe.skipIf(!ok)("image pull", () => {
     cleanup.push(l.dir);
     const img = l.image({ layers: [{ entries: [{ name: "a", data: "a".repeat(5000) }] }, { entries: [{ name: "b", data: "original" }], compression: "none" }] });
     await pushRaw(reg!, l.dir, "tampered", "1", img.manifest.digest);
-    const path = registryBlobPath(reg!, img.layers[1]!.digest);
-    const blob = readFileSync(path);
-    const evil = Buffer.from(blob);
-    evil.set(Buffer.from("evilevil"), blob.indexOf(Buffer.from("original")));
-    writeFileSync(path, evil);
+    const restore = tamper(img.layers[1]!.digest, "original");
     try {
       const r = await pelagos(["image", "pull", `${reg!.host}/tampered:1`], env());
       expect(r.code).not.toBe(0);
@@ -286,7 +292,7 @@ describe.skipIf(!ok)("image pull", () => {
       expect(readdirSync(`${data}/images`)).toEqual([]);
       expect(readdirSync(`${data}/tmp`)).toEqual([]);
     } finally {
-      writeFileSync(path, blob);
+      restore();
     }
   });
 });
