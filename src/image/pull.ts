@@ -105,7 +105,7 @@ function pullLocked(ref: Reference, want: PlatformSpec, progress: Progress, opts
       });
     });
     try {
-      await pool(tasks, opts.concurrency ?? Number(process.env.PELAGOS_PULL_CONCURRENCY ?? 3));
+      await pool(tasks, opts.concurrency ?? 3);
     } finally {
       progress.finish();
     }
