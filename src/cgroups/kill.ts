@@ -67,7 +67,13 @@ export async function killAll(dirs: CgroupDirs, deps: KillDeps, timeoutMs = 1000
   const sleep = deps.sleep ?? defaultSleep;
   const signal = deps.signal ?? ((pid: number, sig: number) => void tryKill(pid, sig));
   const killFile = dirs.unified === undefined ? undefined : `${dirs.unified}/cgroup.kill`;
-  if (killFile !== undefined && fs.exists(killFile)) fs.write(killFile, "1");
+  if (killFile !== undefined && fs.exists(killFile)) {
+    try {
+      fs.write(killFile, "1");
+    } catch (e) {
+      if (fs.exists(killFile)) throw e; // else removed meanwhile: the loop below sees what is left
+    }
+  }
   let canFreeze = freezer(dirs, fs) !== undefined;
   const deadline = Date.now() + timeoutMs;
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {

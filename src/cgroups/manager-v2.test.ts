@@ -161,3 +161,19 @@ test("v2: update, freeze/thaw, stats, oomKilled, killAll with cgroup.kill, join"
   await CgroupManager.fromState(state, { fs: fake.fs }).destroy();
   expect(existsSync(`${fake.root}${base}`)).toBe(false);
 });
+
+test("v2 killAll while the container's own pelagos removes the cgroup: cgroup.kill gone before it is written is no error", async () => {
+  fake = fakeCgroupfs({ mode: "v2" });
+  const m = await CgroupManager.create({ id: "r" }, { fs: fake.fs, layout: fake.layout });
+  const { killAll } = await import("./kill.ts");
+  const dir = m.dirs.unified!;
+  // the other destroyer removes the dir between the exists() check and the write
+  const fs = { ...fake.fs, write: (p: string, v: string) => (p.endsWith("/cgroup.kill") ? (fake!.fs.rmdir(dir), fake!.fs.write(p, v)) : fake!.fs.write(p, v)) };
+  await killAll(m.dirs, { fs, sleep: async () => {} });
+  expect(existsSync(dir)).toBe(false);
+  // with the dir still there, a failing write is an error
+  const m2 = await CgroupManager.create({ id: "r2" }, { fs: fake.fs, layout: fake.layout });
+  const failing = { ...fake.fs, write: (p: string, v: string) => (p.endsWith("/cgroup.kill") ? fake!.fs.write(`${p}-missing/x`, v) : fake!.fs.write(p, v)) };
+  await expect(killAll(m2.dirs, { fs: failing, sleep: async () => {} })).rejects.toThrow(/cgroup.kill-missing/);
+  await m2.destroy();
+});

@@ -152,25 +152,21 @@ function stillThere(m: CgroupManager): boolean {
   return [m.dirs.unified, ...Object.values(m.dirs.v1)].some((d) => d !== undefined && existsSync(d));
 }
 
-/** killAll that tolerates the cgroup being removed meanwhile by the container's own pelagos. */
-export async function killCgroup(m: CgroupManager | undefined): Promise<void> {
+/**
+ * `op` (killAll or destroy) tolerating the container's own pelagos, which removes the cgroup
+ * concurrently once the init died: a failure counts only while some directory is still there.
+ */
+async function unlessRemoved(m: CgroupManager | undefined, op: (m: CgroupManager) => Promise<void>): Promise<void> {
   if (!m) return;
   try {
-    await m.killAll();
+    await op(m);
   } catch (e) {
     if (stillThere(m)) throw e;
   }
 }
 
-/** destroy() that tolerates a concurrent destroy by the container's own pelagos. */
-export async function destroyCgroup(m: CgroupManager | undefined): Promise<void> {
-  if (!m) return;
-  try {
-    await m.destroy();
-  } catch (e) {
-    if (stillThere(m)) throw e;
-  }
-}
+export const killCgroup = (m: CgroupManager | undefined) => unlessRemoved(m, (c) => c.killAll());
+export const destroyCgroup = (m: CgroupManager | undefined) => unlessRemoved(m, (c) => c.destroy());
 
 /**
  * For a process started later in a running container (exec): the recorded cgroup with its cgroup2
