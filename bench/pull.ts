@@ -39,6 +39,7 @@ const mb = opt("mb", 24);
 const dirArg = argv.indexOf("--dir");
 const base = dirArg === -1 ? "/var/tmp" : argv[dirArg + 1]!;
 const BIN = `${import.meta.dir}/../dist/pelagos`;
+mkdirSync(base, { recursive: true });
 
 /** Times `cmd`; `sync` first (outside the timing) unless it is a step of a bigger timed run. */
 async function time(cmd: string[], env: Record<string, string> = {}, syncFirst = true): Promise<number> {

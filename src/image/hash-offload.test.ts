@@ -1,36 +1,72 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { sha256Stream, stopHelperThread, syncStore } from "./hash-offload.ts";
+import { LIMIT, hashesOffThread, queuedBytes, sha256Stream, syncStore } from "./hash-offload.ts";
 import { takeBuffer } from "./store/buffer-pool.ts";
 import { isAligned } from "../../ffi/direct-io.ts";
-
-// These tests are about the helper thread, which is off by default: turn it on for this file
-// (read when the first stream asks for it). With PELAGOS_HASH_THREAD=0 they run inline.
-process.env.PELAGOS_HASH_THREAD ??= "1";
+import { nativeSha } from "../../ffi/sha256/index.ts";
 
 const sha = (b: Uint8Array) => `sha256:${new Bun.CryptoHasher("sha256").update(b).digest("hex")}`;
+const saved = process.env.PELAGOS_HASH_THREAD;
+afterEach(() => {
+  if (saved === undefined) delete process.env.PELAGOS_HASH_THREAD;
+  else process.env.PELAGOS_HASH_THREAD = saved;
+});
+
+// The native thread needs x86-64 with SHA-NI and the shared object from `bun run build.ts`.
+const native = nativeSha() !== undefined;
+const why = native ? "" : " (skipped: no native SHA-256 thread here: not x86-64 with SHA-NI, or build.ts did not embed it)";
+
+describe("the native SHA-256 code (ffi/sha256)", () => {
+  test.skipIf(!native)(`matches BoringSSL for every length up to 300 and random splits of 5 MB${why}`, () => {
+    const s = nativeSha()!;
+    const data = new Uint8Array(randomBytes(5 << 20));
+    for (let len = 0; len <= 300; len++) {
+      const ctx = s.open()!;
+      s.updateHere(ctx, data, len);
+      const out = new Uint8Array(32);
+      s.finish(ctx, out);
+      expect(`sha256:${Buffer.from(out).toString("hex")}`).toBe(sha(data.subarray(0, len)));
+    }
+    for (let t = 0; t < 40; t++) {
+      const len = Math.floor(Math.random() * data.length);
+      const ctx = s.open()!;
+      let last = 0;
+      for (let off = 0; off < len; ) {
+        const n = Math.min(len - off, 1 + Math.floor(Math.random() * (t % 2 ? 130 : 300_000)));
+        last = s.submit(ctx, data.subarray(off, off + n), n);
+        off += n;
+      }
+      s.wait(last);
+      const out = new Uint8Array(32);
+      s.finish(ctx, out);
+      expect(`sha256:${Buffer.from(out).toString("hex")}`).toBe(sha(data.subarray(0, len)));
+    }
+  });
+});
 
 describe("sha256Stream()", () => {
-  for (const offload of [true, false])
-    test(`${offload ? "on the worker" : "inline"}: chunks (owned, views, pooled) hash in order`, async () => {
-      const data = new Uint8Array(randomBytes(5 << 20)); // a Buffer's slice() is a view: plain Uint8Array here
-      const h = sha256Stream(offload);
-      const streams = [sha256Stream(offload), sha256Stream(offload)]; // interleaved streams stay apart
+  for (const mode of ["native thread", "inline"] as const)
+    test.skipIf(mode === "native thread" && !native)(`${mode}: chunks (owned, views, pooled) hash in order; interleaved streams stay apart${mode === "inline" ? "" : why}`, async () => {
+      process.env.PELAGOS_HASH_THREAD = mode === "inline" ? "0" : "1";
+      expect(hashesOffThread()).toBe(mode !== "inline");
+      const data = new Uint8Array(randomBytes(5 << 20));
+      const h = sha256Stream();
+      const streams = [sha256Stream(), sha256Stream()];
       let off = 0;
-      const sizes = [1, 4096, 100_000, 1 << 20, 3, 777_777];
+      const sizes = [1, 4096, 100_000, 1 << 20, 3, 777_777, 0];
       for (let i = 0; off < data.length; i++) {
         const n = Math.min(sizes[i % sizes.length]!, data.length - off);
         const part = data.subarray(off, off + n);
-        if (i % 3 === 0) await h.give(part.slice()); // owns its buffer: transferred
-        else if (i % 3 === 1) await h.give(i % 2 ? part : Buffer.from(part.buffer, part.byteOffset, n)); // views (a Buffer too): copied
+        if (i % 3 === 0) h.give(part.slice());
+        else if (i % 3 === 1) h.give(i % 2 ? part : Buffer.from(part.buffer, part.byteOffset, n));
         else {
           const pooled = takeBuffer();
           const k = Math.min(n, pooled.byteLength);
           pooled.set(part.subarray(0, k));
-          await h.give(pooled.subarray(0, k), pooled);
-          if (k < n) await h.give(part.subarray(k).slice());
+          h.give(pooled.subarray(0, k), pooled);
+          if (k < n) h.give(part.subarray(k).slice());
         }
-        for (const s of streams) await s.give(new Uint8Array([i & 0xff]));
+        for (const s of streams) s.give(new Uint8Array([i & 0xff]));
         off += n;
       }
       expect(await h.digest()).toBe(sha(data));
@@ -38,27 +74,60 @@ describe("sha256Stream()", () => {
       expect(small[0]).toBe(small[1]!);
     });
 
-  test("pooled buffers come back aligned and reusable", async () => {
-    const h = sha256Stream(true);
+  test.skipIf(!native)(`native thread: a pooled buffer is held until hashed, then back in the pool, aligned${why}`, async () => {
+    const h = sha256Stream();
     const b = takeBuffer();
     const size = b.byteLength;
     b.fill(1);
-    await h.give(b, b);
-    if (process.env.PELAGOS_HASH_THREAD === "1") expect(b.byteLength).toBe(0); // transferred
-    await h.digest();
+    h.give(b, b);
+    expect(await h.digest()).toBe(sha(new Uint8Array(size).fill(1)));
+    expect(queuedBytes()).toBe(0);
     const again = takeBuffer();
+    expect(again).toBe(b); // the same buffer, back from the hasher
     expect(isAligned(again)).toBe(true);
     expect(again.byteLength).toBe(size);
   });
 
-  test("an empty stream has the empty digest; drop() ends a stream without one", async () => {
-    expect(await sha256Stream(true).digest()).toBe(sha(new Uint8Array(0)));
-    const d = sha256Stream(true);
-    await d.give(new Uint8Array([1, 2, 3]));
-    d.drop();
+  test.skipIf(!native)(`native thread: never more than LIMIT bytes queued${why}`, async () => {
+    const h = sha256Stream();
+    const chunk = new Uint8Array(1 << 20);
+    let most = 0;
+    for (let i = 0; i < 3 * (LIMIT >> 20); i++) {
+      h.give(chunk);
+      most = Math.max(most, queuedBytes());
+    }
+    expect(most).toBeLessThanOrEqual(LIMIT);
+    expect(await h.digest()).toBe(sha(new Uint8Array(3 * LIMIT)));
+    expect(queuedBytes()).toBe(0);
   });
 
-  test("syncStore() syncs the file system of a path on the helper thread; a missing path is an error", async () => {
+  for (const mode of ["native thread", "inline"] as const)
+    test.skipIf(mode === "native thread" && !native)(`${mode}: "free" frees a chunk that is all of its buffer once hashed, never a view${mode === "inline" ? "" : why}`, async () => {
+      process.env.PELAGOS_HASH_THREAD = mode === "inline" ? "0" : "1";
+      const h = sha256Stream();
+      const whole = new Uint8Array(100_000).fill(7);
+      const big = new Uint8Array(10).fill(9);
+      const view = big.subarray(2, 6);
+      h.give(whole, "free");
+      h.give(view, "free");
+      const want = sha(Buffer.concat([new Uint8Array(100_000).fill(7), new Uint8Array(4).fill(9)]));
+      expect(await h.digest()).toBe(want);
+      expect(whole.byteLength).toBe(0); // detached: its memory is free
+      expect(view.byteLength).toBe(4);
+      expect(big.byteLength).toBe(10);
+    });
+
+  test("an empty stream has the empty digest; drop() ends a stream without one; a dropped stream takes nothing more", async () => {
+    expect(await sha256Stream().digest()).toBe(sha(new Uint8Array(0)));
+    const d = sha256Stream();
+    d.give(new Uint8Array([1, 2, 3]));
+    d.drop();
+    d.drop();
+    if (native) expect(() => d.give(new Uint8Array([4]))).toThrow(/after its end/);
+    expect(queuedBytes()).toBe(0);
+  });
+
+  test("syncStore() syncs the file system of a path; a missing path is an error", async () => {
     await syncStore("/var/tmp");
     let err: unknown;
     try {
@@ -67,19 +136,5 @@ describe("sha256Stream()", () => {
       err = e;
     }
     expect(String(err)).toMatch(/Cannot sync the image store: ENOENT/);
-  });
-
-  test("stopHelperThread() fails what is pending (nothing keeps the process alive) and the next stream starts a new thread", async () => {
-    const left = sha256Stream(true);
-    await left.give(new Uint8Array([1]));
-    const pending = left.digest().then(
-      () => "resolved",
-      () => "rejected",
-    );
-    stopHelperThread();
-    expect(["resolved", "rejected"]).toContain(await pending);
-    const h = sha256Stream(true);
-    await h.give(new Uint8Array([1, 2, 3]));
-    expect(await h.digest()).toBe(sha(new Uint8Array([1, 2, 3])));
   });
 });

@@ -1,47 +1,61 @@
 /**
- * Work beside the main thread, when asked for (PELAGOS_HASH_THREAD=1): SHA-256
- * of streams, and syncfs().
+ * SHA-256 of streams, on a native thread when there is one, and syncfs().
  *
- * By default both run on the calling thread. A pull hashes every byte twice
- * (the compressed blob and the uncompressed diff_id); on the 2-core machines
- * we measure on, a helper thread gained nothing with both cores idle and
- * made pulls ~10% slower with one core busy (ADR 0008, amended): it is a
- * second JavaScript VM that compiles its code cold, competes for the cores
- * with Bun's HTTP, I/O and JIT threads, and costs a postMessage per chunk.
- * SHA-256 with the CPU's SHA extensions is cheap next to inflating and
- * writing the same bytes.
+ * A pull hashes every byte twice (the compressed blob and the uncompressed
+ * diff_id), and its JavaScript thread is what limits it. With the native
+ * thread (ffi/sha256: x86-64 with SHA-NI; `PELAGOS_HASH_THREAD=0` turns it
+ * off) give() only queues the chunk: no copy, no JavaScript on the other
+ * side. Elsewhere chunks are hashed inline with Bun's CryptoHasher. ADR 0008
+ * has the measurements, and why an earlier helper (a Worker, a second
+ * JavaScript VM fed by postMessage) gained nothing.
  *
- * Ownership: give(chunk) hands the chunk over — the caller must be done
- * with it, and on the worker the chunk's buffer is transferred (zero copy)
- * when the chunk is all of it, else copied. A chunk from the buffer pool
- * (`pooled`) is given back to the pool once hashed. Chunks are hashed in the
- * order given. On the worker at most LIMIT bytes are in flight: give()
- * returns a promise to await when over it.
+ * Ownership: give(chunk) hands the chunk over until it is hashed: nobody may
+ * write to its bytes after that (chunks from the network or a file never
+ * are; the stream holds a reference, so the memory stays). Once hashed, a
+ * chunk of the buffer pool (`after` is its pool buffer) goes back to the
+ * pool, and a chunk given with `after = "free"` that is all of its
+ * ArrayBuffer has its memory freed then (ArrayBuffer#transfer(0): the next
+ * network chunk reuses it instead of faulting in fresh pages; the GC would
+ * free it only much later). Chunks of one
+ * stream are hashed in the order given. At most LIMIT bytes are queued for
+ * the whole process; give() waits (blocking) for the oldest when over it.
  *
  * syncStore(path): syncfs() of the file system holding `path` (the store's
- * durability barrier, see store/README.md); on the worker it is waited for
- * there, so other layers keep unpacking meanwhile.
+ * durability barrier, see store/README.md).
  */
 import { closeSync, openSync } from "node:fs";
 import { syncfs } from "../../ffi/direct-io.ts";
+import { nativeSha, type NativeSha } from "../../ffi/sha256/index.ts";
 import { giveBuffer } from "./store/buffer-pool.ts";
-import type { FromHashWorker, ToHashWorker } from "./hash-worker.ts";
 
-const LIMIT = 32 << 20;
+/** Bytes queued for the hashing thread, process-wide, before give() waits. */
+export const LIMIT = 4 << 20;
 
 export interface Sha256Stream {
-  give(chunk: Uint8Array, pooled?: Uint8Array): Promise<void> | undefined;
+  give(chunk: Uint8Array, after?: After): void;
   /** `sha256:<hex>` of everything given; ends the stream. */
   digest(): Promise<string>;
   /** Ends the stream without a digest (error paths). */
   drop(): void;
 }
 
+/** What becomes of a chunk once hashed: its pool buffer goes back to the pool, or "free": its memory is freed. */
+export type After = Uint8Array | "free" | undefined;
+
+const canTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === "function";
+
+function release(chunk: Uint8Array, after: After): void {
+  if (after === undefined) return;
+  if (after !== "free") giveBuffer(after);
+  else if (canTransfer && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer)
+    (chunk.buffer as ArrayBuffer & { transfer(n: number): ArrayBuffer }).transfer(0);
+}
+
 class InlineStream implements Sha256Stream {
   readonly #h = new Bun.CryptoHasher("sha256");
-  give(chunk: Uint8Array, pooled?: Uint8Array): undefined {
+  give(chunk: Uint8Array, after?: After): void {
     this.#h.update(chunk);
-    if (pooled) giveBuffer(pooled);
+    release(chunk, after);
   }
   async digest(): Promise<string> {
     return `sha256:${this.#h.digest("hex")}`;
@@ -49,163 +63,105 @@ class InlineStream implements Sha256Stream {
   drop(): void {}
 }
 
-let worker: Worker | null | undefined;
-let nextId = 1;
-let open = 0;
-let inflight = 0;
-let wakers: (() => void)[] = [];
-const digests = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
-const syncs = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+type Ctx = NonNullable<ReturnType<NativeSha["open"]>>;
+/** Queued chunks, oldest first (from `first`): kept referenced until hashed. */
+type Queued = { seq: number; n: number; chunk: Uint8Array; after: After };
+const queue: (Queued | undefined)[] = [];
+let first = 0;
+let queued = 0;
 
-/** The worker is ref'd while anything is pending on it (a pending promise alone does not keep a process alive). */
-function hold(w: Worker): void {
-  if (open++ === 0) w.ref();
-}
-function release(): void {
-  if (open > 0 && --open === 0) worker?.unref();
-}
-
-/** The worker's module: beside this file in the source tree; under the entry root (src/) in the compiled binary. */
-function workerUrl(): string {
-  if (import.meta.url.startsWith("file:///$bunfs/")) return new URL("./image/hash-worker.ts", `file://${Bun.main}`).href;
-  return new URL("./hash-worker.ts", import.meta.url).href;
-}
-
-function wake(): void {
-  const w = wakers;
-  wakers = [];
-  for (const f of w) f();
-}
-
-function fail(e: Error): void {
-  worker?.terminate();
-  worker = null; // later streams hash inline; the streams in flight fail
-  for (const d of digests.values()) d.reject(e);
-  for (const d of syncs.values()) d.reject(e);
-  digests.clear();
-  syncs.clear();
-  inflight = 0;
-  wake();
-}
-
-function getWorker(): Worker | null {
-  if (worker !== undefined) return worker;
-  if (process.env.PELAGOS_HASH_THREAD !== "1") return (worker = null);
-  try {
-    const w = new Worker(workerUrl());
-    w.onmessage = ({ data: m }: MessageEvent<FromHashWorker>) => {
-      if (m.t === "back") {
-        inflight -= m.n;
-        if (m.ab) giveBuffer(new Uint8Array(m.ab, m.off, m.len));
-        if (inflight <= LIMIT) wake();
-      } else if (m.t === "digest") {
-        digests.get(m.id)?.resolve(`sha256:${m.hex}`);
-        digests.delete(m.id);
-      } else {
-        const s = syncs.get(m.id);
-        syncs.delete(m.id);
-        if (s) m.err === undefined ? s.resolve() : s.reject(new Error(`Cannot sync the image store: ${m.err}`));
-        release();
-      }
-    };
-    w.onerror = (e) => fail(new Error(`Hash worker failed: ${e.message}`));
-    w.unref(); // ref'd only while a stream is open (a pending digest must keep the process alive)
-    worker = w;
-  } catch {
-    worker = null;
+/** Lets go of every chunk hashed so far (pooled buffers back to the pool). */
+function reap(sha: NativeSha): void {
+  const done = sha.completed();
+  for (let q = queue[first]; q !== undefined && q.seq <= done; q = queue[first]) {
+    queue[first++] = undefined;
+    queued -= q.n;
+    release(q.chunk, q.after);
   }
-  return worker;
+  if (first === queue.length) {
+    queue.length = 0;
+    first = 0;
+  } else if (first >= 1024) {
+    queue.splice(0, first);
+    first = 0;
+  }
 }
 
-class WorkerStream implements Sha256Stream {
-  readonly #id = nextId++;
+/** Bytes given to the hashing thread and not hashed yet (tests). */
+export function queuedBytes(): number {
+  const sha = nativeSha();
+  if (sha) reap(sha);
+  return queued;
+}
+
+class NativeStream implements Sha256Stream {
+  #last = 0;
   #ended = false;
-  constructor(private w: Worker) {
-    hold(w);
-  }
+  constructor(
+    private readonly sha: NativeSha,
+    private readonly ctx: Ctx,
+  ) {}
 
-  give(chunk: Uint8Array, pooled?: Uint8Array): Promise<void> | undefined {
-    if (worker !== this.w) throw new Error("Hash worker is gone");
-    let m: ToHashWorker;
-    if (pooled) m = { t: "data", id: this.#id, ab: pooled.buffer as ArrayBuffer, off: chunk.byteOffset, len: chunk.byteLength, back: { off: pooled.byteOffset, len: pooled.byteLength } };
-    else {
-      // new Uint8Array(view) copies (Buffer#slice would not: it makes a view of the same memory).
-      const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer ? chunk : new Uint8Array(chunk);
-      m = { t: "data", id: this.#id, ab: own.buffer as ArrayBuffer, off: 0, len: own.byteLength };
+  give(chunk: Uint8Array, after?: After): void {
+    if (this.#ended) throw new Error("SHA-256 stream given data after its end");
+    if (chunk.byteLength === 0) return release(chunk, after);
+    const seq = this.sha.submit(this.ctx, chunk, chunk.byteLength);
+    this.#last = seq;
+    queue.push({ seq, n: chunk.byteLength, chunk, after });
+    queued += chunk.byteLength;
+    reap(this.sha);
+    if (queued > LIMIT) {
+      // Wait for the oldest chunks, down to half the limit (waits are rare: the thread hashes
+      // ~1.4 GB/s, several times what a pull feeds it).
+      let i = first;
+      for (let rest = queued; rest > LIMIT / 2; i++) rest -= queue[i]!.n;
+      this.sha.wait(queue[i - 1]!.seq);
+      reap(this.sha);
     }
-    inflight += chunk.byteLength;
-    this.w.postMessage(m, [m.ab]);
-    if (inflight > LIMIT) return new Promise((r) => wakers.push(r));
-    return undefined;
   }
 
-  digest(): Promise<string> {
-    const p = new Promise<string>((resolve, reject) => digests.set(this.#id, { resolve, reject }));
-    this.w.postMessage({ t: "digest", id: this.#id } satisfies ToHashWorker);
-    return p.finally(() => this.#end());
+  /** Waits (blocking) for this stream's last chunk: at most what is queued, ~10 ms at LIMIT. */
+  #settle(): void {
+    this.#ended = true;
+    this.sha.wait(this.#last);
+    reap(this.sha);
+  }
+
+  async digest(): Promise<string> {
+    if (this.#ended) throw new Error("SHA-256 stream ended twice");
+    this.#settle();
+    const out = new Uint8Array(32);
+    this.sha.finish(this.ctx, out);
+    return `sha256:${Buffer.from(out).toString("hex")}`;
   }
 
   drop(): void {
     if (this.#ended) return;
-    if (worker === this.w) this.w.postMessage({ t: "drop", id: this.#id } satisfies ToHashWorker);
-    this.#end();
-  }
-
-  #end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    if (worker === this.w) release(); // a stopped worker's streams no longer count
+    this.#settle();
+    this.sha.free(this.ctx);
   }
 }
 
-/** Starts the helper thread now, when there is to be one (a pull calls this before resolving, so the thread is up when the first layer streams). */
-export function startHelperThread(): void {
-  getWorker();
+/** Whether streams hash on the native thread. */
+export function hashesOffThread(): boolean {
+  return process.env.PELAGOS_HASH_THREAD !== "0" && nativeSha() !== undefined;
 }
 
-/**
- * Ends the helper thread (a long-lived process, `run`, need not keep it; the
- * next use starts another). Called when no pull is in flight: anything still
- * pending on it (a stream an error path left open) is failed, so a forgotten
- * stream can never keep the process alive.
- */
-export function stopHelperThread(): void {
-  if (!worker) return;
-  const w = worker;
-  worker = undefined;
-  w.terminate();
-  const e = new Error("Helper thread stopped");
-  for (const d of digests.values()) d.reject(e);
-  for (const d of syncs.values()) d.reject(e);
-  digests.clear();
-  syncs.clear();
-  open = 0;
-  inflight = 0;
-  wake();
-}
-
-export function sha256Stream(offload: boolean): Sha256Stream {
-  const w = offload ? getWorker() : null;
-  return w ? new WorkerStream(w) : new InlineStream();
+export function sha256Stream(): Sha256Stream {
+  const sha = hashesOffThread() ? nativeSha() : undefined;
+  const ctx = sha?.open();
+  return sha && ctx ? new NativeStream(sha, ctx) : new InlineStream();
 }
 
 export async function syncStore(path: string): Promise<void> {
-  const w = getWorker();
-  if (w === null) {
+  try {
+    const fd = openSync(path, "r");
     try {
-      const fd = openSync(path, "r");
-      try {
-        return syncfs(fd);
-      } finally {
-        closeSync(fd);
-      }
-    } catch (e) {
-      throw new Error(`Cannot sync the image store: ${(e as Error).message}`);
+      return syncfs(fd);
+    } finally {
+      closeSync(fd);
     }
+  } catch (e) {
+    throw new Error(`Cannot sync the image store: ${(e as Error).message}`);
   }
-  const id = nextId++;
-  hold(w);
-  const p = new Promise<void>((resolve, reject) => syncs.set(id, { resolve, reject }));
-  w.postMessage({ t: "syncfs", id, path } satisfies ToHashWorker);
-  return p;
 }

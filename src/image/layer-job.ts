@@ -28,9 +28,11 @@ export type LayerJobResult = UnpackResult & { from: string };
 
 /**
  * Hashes, stores (when there is a sink) and counts what passes through; the
- * iterator stays drainable after the consumer stops. With `offload`, the
- * consumer must be done with a chunk when it asks for the next one: the
- * chunk is then handed, buffer and all, to the hashing thread.
+ * iterator stays drainable after the consumer stops. A chunk is handed to
+ * the hasher when the consumer asks for the next one (hash-offload.ts: its
+ * bytes must not change after that; nobody writes to received chunks). With
+ * `free`, the consumer is done with a chunk by then too, and its memory is
+ * freed once hashed.
  */
 export class Tee {
   readonly #hash: Sha256Stream;
@@ -39,9 +41,9 @@ export class Tee {
   #digest: Promise<string> | undefined;
   n = 0;
 
-  constructor(src: AsyncIterable<Uint8Array>, private sink: BlobSink | undefined, private advance: (n: number) => void = () => {}, offload = false) {
+  constructor(src: AsyncIterable<Uint8Array>, private sink: BlobSink | undefined, private advance: (n: number) => void = () => {}, private free = false) {
     this.#it = src[Symbol.asyncIterator]();
-    this.#hash = sha256Stream(offload);
+    this.#hash = sha256Stream();
   }
 
   /** Stores and counts; returns a promise when the sink has to wait for the disk. */
@@ -51,15 +53,19 @@ export class Tee {
     return this.sink?.write(c);
   }
 
-  async #release(): Promise<void> {
+  #release(): void {
     const c = this.#held;
     this.#held = undefined;
-    if (c) await this.#hash.give(c);
+    if (c) this.#hash.give(c, this.free ? "free" : undefined);
   }
 
   /** Digest of everything taken; call once the stream has ended. */
   digest(): Promise<string> {
-    return (this.#digest ??= this.#release().then(() => this.#hash.digest()));
+    if (this.#digest === undefined) {
+      this.#release();
+      this.#digest = this.#hash.digest();
+    }
+    return this.#digest;
   }
 
   async *stream(): AsyncGenerator<Uint8Array> {
@@ -70,19 +76,19 @@ export class Tee {
       if (w) await w;
       this.#held = r.value;
       yield r.value;
-      await this.#release();
+      this.#release();
     }
   }
 
   /** Reads the rest (after an unpack error) so the digest can tell a tampered blob from a bad archive. */
   async drain(): Promise<boolean> {
     try {
-      await this.#release();
+      this.#release();
       for (;;) {
         const r = await this.#it.next();
         if (r.done) return true;
         await this.#take(r.value);
-        await this.#hash.give(r.value);
+        this.#hash.give(r.value, "free"); // never seen by a consumer
       }
     } catch {
       return false;

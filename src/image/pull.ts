@@ -19,7 +19,7 @@ import { writeImage, type ImageRecord } from "./store/images.ts";
 import { withStoreLock } from "./store/lock.ts";
 import { cleanDeadTemps } from "./store/gc.ts";
 import { paths } from "./store/paths.ts";
-import { startHelperThread, stopHelperThread, syncStore } from "./hash-offload.ts";
+import { hashesOffThread, syncStore } from "./hash-offload.ts";
 import { mark } from "../log/timing.ts";
 
 export type PullOptions = {
@@ -75,16 +75,9 @@ export async function pullImage(input: string, opts: PullOptions = {}): Promise<
   const ref = parseReference(input);
   const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const progress = opts.progress ?? silentProgress;
-  startHelperThread();
-  pullsInFlight++;
-  try {
-    return await pullLocked(ref, want, progress, opts);
-  } finally {
-    if (--pullsInFlight === 0) stopHelperThread();
-  }
+  hashesOffThread(); // loads the hashing thread now, not in the first layer's way
+  return await pullLocked(ref, want, progress, opts);
 }
-
-let pullsInFlight = 0;
 
 function pullLocked(ref: Reference, want: PlatformSpec, progress: Progress, opts: PullOptions): Promise<ImageRecord> {
   return withStoreLock("shared", async () => {

@@ -102,8 +102,7 @@ export async function* gunzip(src: AsyncIterable<Uint8Array>, hash?: Sha256Strea
               yield view;
               if (hash) {
                 buf = undefined; // the hasher owns it now
-                const w = hash.give(view, out);
-                if (w) await w;
+                hash.give(view, out);
               }
             }
             if (r === Z_STREAM_END) {

@@ -45,8 +45,8 @@ export async function unpackLayer(src: AsyncIterable<Uint8Array>, compression: C
   let digest: () => Promise<string>;
   let drop = () => {};
   if (ownsGunzip(compression)) {
-    // The diff_id is hashed on the helper thread, each chunk once the tar reader is done with it.
-    const h = sha256Stream(true);
+    // The diff_id: each chunk is hashed (on the hashing thread, when there is one) once the tar reader is done with it.
+    const h = sha256Stream();
     tar = counting(gunzip(src, h), (n) => (size += n));
     digest = () => h.digest();
     drop = () => h.drop();
