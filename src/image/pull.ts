@@ -75,8 +75,9 @@ export async function pullImage(input: string, opts: PullOptions = {}): Promise<
   const ref = parseReference(input);
   const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const progress = opts.progress ?? silentProgress;
-  hashesOffThread(); // loads the hashing thread now, not in the first layer's way
-  return await pullLocked(ref, want, progress, opts);
+  const pulled = pullLocked(ref, want, progress, opts);
+  hashesOffThread(); // loads the hashing thread (~2 ms) while the first request is out
+  return await pulled;
 }
 
 function pullLocked(ref: Reference, want: PlatformSpec, progress: Progress, opts: PullOptions): Promise<ImageRecord> {
