@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { LIMIT, hashesOffThread, queuedBytes, sha256Stream, syncStore } from "./hash-offload.ts";
 import { takeBuffer } from "./store/buffer-pool.ts";
 import { isAligned } from "../../ffi/direct-io.ts";
-import { nativeSha } from "../../ffi/sha256/index.ts";
+import { nativeSha } from "../../ffi/native/index.ts";
 
 const sha = (b: Uint8Array) => `sha256:${new Bun.CryptoHasher("sha256").update(b).digest("hex")}`;
 const saved = process.env.PELAGOS_HASH_THREAD;
@@ -16,7 +16,7 @@ afterEach(() => {
 const native = nativeSha() !== undefined;
 const why = native ? "" : " (skipped: no native SHA-256 thread here: not x86-64 with SHA-NI, or build.ts did not embed it)";
 
-describe("the native SHA-256 code (ffi/sha256)", () => {
+describe("the native SHA-256 code (ffi/native)", () => {
   test.skipIf(!native)(`matches BoringSSL for every length up to 300 and random splits of 5 MB${why}`, () => {
     const s = nativeSha()!;
     const data = new Uint8Array(randomBytes(5 << 20));

@@ -1,9 +1,9 @@
 /**
- * SHA-256 of streams, on a native thread when there is one, and syncfs().
+ * SHA-256 of streams, and syncfs(): on native threads when there are.
  *
  * A pull hashes every byte twice (the compressed blob and the uncompressed
  * diff_id), and its JavaScript thread is what limits it. With the native
- * thread (ffi/sha256: x86-64 with SHA-NI; `PELAGOS_HASH_THREAD=0` turns it
+ * thread (ffi/native: x86-64 with SHA-NI; `PELAGOS_HASH_THREAD=0` turns it
  * off) give() only queues the chunk: no copy, no JavaScript on the other
  * side. Elsewhere chunks are hashed inline with Bun's CryptoHasher. ADR 0008
  * has the measurements, and why an earlier helper (a Worker, a second
@@ -21,11 +21,14 @@
  * the whole process; give() waits (blocking) for the oldest when over it.
  *
  * syncStore(path): syncfs() of the file system holding `path` (the store's
- * durability barrier, see store/README.md).
+ * durability barrier, see store/README.md). It blocks for 1-15 ms while the
+ * disk catches up: on a native thread (polled) the other layers go on
+ * unpacking meanwhile; elsewhere it blocks the JavaScript thread.
  */
 import { closeSync, openSync } from "node:fs";
 import { syncfs } from "../../ffi/direct-io.ts";
-import { nativeSha, type NativeSha } from "../../ffi/sha256/index.ts";
+import { SysError } from "../../ffi/errno.ts";
+import { nativeSha, nativeSyncfs, type NativeSha } from "../../ffi/native/index.ts";
 import { giveBuffer } from "./store/buffer-pool.ts";
 
 /** Bytes queued for the hashing thread, process-wide, before give() waits. */
@@ -154,14 +157,21 @@ export function sha256Stream(): Sha256Stream {
 }
 
 export async function syncStore(path: string): Promise<void> {
+  let fd: number;
   try {
-    const fd = openSync(path, "r");
-    try {
-      return syncfs(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fd = openSync(path, "r");
   } catch (e) {
     throw new Error(`Cannot sync the image store: ${(e as Error).message}`);
+  }
+  try {
+    const job = nativeSyncfs()?.start(fd);
+    if (!job) return syncfs(fd);
+    let err: number;
+    while ((err = nativeSyncfs()!.poll(job)) === -1) await Bun.sleep(1);
+    if (err !== 0) throw new SysError("syncfs", err);
+  } catch (e) {
+    throw new Error(`Cannot sync the image store: ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -1,5 +1,6 @@
 /*
- * SHA-256 on a native thread, for the pull pipeline (ADR 0008, amended).
+ * Native helper threads for the pull pipeline (ADR 0008, third amendment):
+ * SHA-256 on a thread, and syncfs() on a thread.
  *
  * A pull hashes every byte twice (the compressed blob, the uncompressed
  * diff_id) and its JavaScript thread is the bottleneck; this moves the
@@ -9,13 +10,18 @@
  * may reuse, and waits (blocking, briefly) only for the last job of a stream
  * before taking its digest.
  *
- * Only for x86-64 CPUs with the SHA extensions (SHA-NI): elsewhere
- * pg_sha_start() says so and the caller hashes inline with Bun's
+ * The hashing is only for x86-64 CPUs with the SHA extensions (SHA-NI):
+ * elsewhere pg_sha_start() says so and the caller hashes inline with Bun's
  * CryptoHasher (BoringSSL), which is as fast there.
  *
+ * syncfs() (the store's durability barrier) blocks for 1-15 ms while the
+ * disk catches up; pg_syncfs_start() runs it on a thread of its own so the
+ * JavaScript thread keeps unpacking the other layers, and polls for the end.
+ *
  * Built by build.ts as a shared object, embedded in the binary and loaded
- * from a memfd (ffi/sha256/index.ts).
+ * from a memfd (ffi/native/index.ts).
  */
+#define _GNU_SOURCE /* syncfs */
 #include <cpuid.h>
 #include <errno.h>
 #include <immintrin.h>
@@ -23,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define API __attribute__((visibility("default")))
 
@@ -239,4 +246,46 @@ API void pg_sha_free(void *c) {
 /* Hashes on the calling thread (tests: the same code without the ring). */
 API void pg_sha_update_here(void *c, const void *p, double n) {
   update(c, p, (size_t)n);
+}
+
+/* syncfs() on a thread of its own: start, poll until done, free. */
+typedef struct {
+  int fd;
+  int err;  /* errno, or 0 */
+  int done; /* set (release) once syncfs returned */
+} sync_t;
+
+static void *sync_run(void *arg) {
+  sync_t *s = arg;
+  s->err = syncfs(s->fd) == 0 ? 0 : errno;
+  __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+  return NULL;
+}
+
+/* Starts syncfs(fd) (the fd must stay open until pg_syncfs_poll() says done); NULL when no thread could start. */
+API void *pg_syncfs_start(int fd) {
+  sync_t *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->fd = fd;
+  pthread_attr_t at;
+  pthread_attr_init(&at);
+  pthread_attr_setstacksize(&at, 64 * 1024);
+  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  int e = pthread_create(&t, &at, sync_run, s);
+  pthread_attr_destroy(&at);
+  if (e != 0) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+/* -1 while syncfs runs; then its errno (0: success), and `s` is freed. */
+API int pg_syncfs_poll(void *p) {
+  sync_t *s = p;
+  if (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) return -1;
+  int err = s->err;
+  free(s);
+  return err;
 }
