@@ -5,7 +5,7 @@
 import type { CommandDef } from "citty";
 import { readdirSync } from "node:fs";
 import { PelagosError } from "./errors.ts";
-import { SysError } from "../ffi/errno.ts";
+import { SysError, errnoDescription, errnoNumber } from "../ffi/errno.ts";
 import { parseFlags } from "./cli/argv.ts";
 import type { Command } from "./cli/command.ts";
 import type { Context } from "./cli/context.ts";
@@ -152,6 +152,13 @@ function reportError(e: unknown, ctx: Context): number {
   }
   if (e instanceof SysError) {
     logError(ctx, e.message);
+    return ctx.failureExit;
+  }
+  // A failed system call of node:fs (ENOSPC, EACCES…): the call and the object, like a SysError, not a stack.
+  const ne = e as { code?: unknown; syscall?: unknown; path?: unknown; errno?: unknown };
+  if (typeof ne?.code === "string" && /^E[A-Z0-9]+$/.test(ne.code) && typeof ne.syscall === "string") {
+    const n = errnoNumber(ne.code);
+    logError(ctx, `${ne.syscall}${typeof ne.path === "string" ? ` "${ne.path}"` : ""}: ${ne.code}${n === undefined ? "" : ` (${errnoDescription(n)})`}`);
     return ctx.failureExit;
   }
   logError(ctx, `Internal error: ${(e as Error)?.stack ?? String(e)}`);

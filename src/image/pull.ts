@@ -4,7 +4,7 @@
  * then write the image record. The store is held shared for the whole pull,
  * so `rm`/`prune` never collect a layer a pull is about to reference.
  */
-import { ImageError } from "./errors.ts";
+import { ImageError, asStoreError } from "./errors.ts";
 import { parseReference, manifestTarget, recordKey, type Reference } from "./reference.ts";
 export { recordKey };
 import { hostPlatform, parsePlatform, type PlatformSpec } from "./platform.ts";
@@ -18,7 +18,7 @@ import { silentProgress, type Progress } from "./progress.ts";
 import { writeImage, type ImageRecord } from "./store/images.ts";
 import { withStoreLock } from "./store/lock.ts";
 import { cleanDeadTemps } from "./store/gc.ts";
-import { paths } from "./store/paths.ts";
+import { dataDir, paths } from "./store/paths.ts";
 import { hashesOffThread, syncStore } from "./hash-offload.ts";
 import { mark } from "../log/timing.ts";
 
@@ -77,7 +77,11 @@ export async function pullImage(input: string, opts: PullOptions = {}): Promise<
   const progress = opts.progress ?? silentProgress;
   const pulled = pullLocked(ref, want, progress, opts);
   hashesOffThread(); // loads the hashing thread (~2 ms) while the first request is out
-  return await pulled;
+  try {
+    return await pulled;
+  } catch (e) {
+    throw asStoreError(e, `Cannot pull "${input}"`, dataDir());
+  }
 }
 
 function pullLocked(ref: Reference, want: PlatformSpec, progress: Progress, opts: PullOptions): Promise<ImageRecord> {

@@ -8,13 +8,13 @@
 import { openSync, readSync, closeSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { Readable } from "node:stream";
-import { ImageError } from "../errors.ts";
+import { ImageError, asStoreError } from "../errors.ts";
 import { parseReference, recordKey } from "../reference.ts";
 import { hostPlatform, parsePlatform, selectManifest } from "../platform.ts";
 import { isIndexType, MT } from "../../oci/image/media-types.ts";
 import { ConfigFile, DockerArchiveManifest, Index, Manifest, parseDocument, DocumentError, type Descriptor } from "../../oci/image/schemas.ts";
 import { BlobSink, putBlob, readBlob, sha256 } from "../store/blobs.ts";
-import { paths } from "../store/paths.ts";
+import { dataDir, paths } from "../store/paths.ts";
 import { writeImage, type ImageRecord } from "../store/images.ts";
 import { withStoreLock } from "../store/lock.ts";
 import { fetchLayer } from "../fetch-layer.ts";
@@ -172,7 +172,7 @@ export async function loadImages(src: AsyncIterable<Uint8Array>, opts: { tag?: s
       return out;
     } catch (e) {
       if (e instanceof DocumentError) throw new ImageError("E_ARCHIVE", `Cannot load archive: ${e.message}`);
-      throw e;
+      throw asStoreError(e, "Cannot load archive", dataDir());
     }
   });
 }

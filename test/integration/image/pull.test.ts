@@ -277,6 +277,32 @@ describe.skipIf(!ok)("image pull", () => {
     }
   });
 
+  test("a full store: a clear error (E_STORE), exit 1, nothing half-written left", async () => {
+    // The data dir is a 3 MiB tmpfs mounted in a private mount namespace (unshare -m), so nothing
+    // is mounted on the host, even if this test fails half-way.
+    const l = new Layout();
+    cleanup.push(l.dir);
+    const noise = new Uint8Array(6 << 20).map(() => (Math.random() * 256) | 0); // incompressible: 6 MB blob and file
+    const img = l.image({ layers: [{ entries: [{ name: "small", data: "x".repeat(1000) }] }, { entries: [{ name: "big", data: noise }] }] });
+    await pushRaw(reg!, l.dir, "full", "1", img.manifest.digest);
+    const dir = mkdtempSync("/var/tmp/pelagos-full-");
+    cleanup.push(dir);
+    const script = `mount -t tmpfs -o size=3m tmpfs "$1" || exit 99; PELAGOS_DATA_DIR="$1" "$2" image pull -q "$3"; echo "exit=$?"; cd "$1" && find . -mindepth 1 | sort`;
+    const p = Bun.spawnSync(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", dir, BIN, `${reg!.host}/full:1`], { stdout: "pipe", stderr: "pipe" });
+    const out = p.stdout.toString();
+    const err = p.stderr.toString();
+    expect(out, err).toContain("exit=1");
+    expect(err).toContain(`pelagos: error: Cannot pull "${reg!.host}/full:1": cannot write to the image store "${dir}": no space left on device (ENOSPC)`);
+    expect(err).not.toContain("Internal error");
+    // What is left: no temp entry, no image record, nothing of the big layer. The small layer may
+    // be there, complete and verified (as docker keeps them too): the next pull reuses it.
+    const left = out.split("\n").slice(1).filter((x) => x !== "");
+    expect(left.filter((x) => /^\.\/(tmp|images)\/./.test(x))).toEqual([]);
+    const big = (x: string) => x.includes(img.layers[1]!.digest.slice(7)) || x.includes(img.diffIds[1]!.slice(7));
+    expect(left.filter((x) => big(x) && !x.startsWith("./locks/"))).toEqual([]); // locks/ holds empty lock files, kept by design
+    for (const layer of left.filter((x) => /^\.\/layers\/[0-9a-f]{64}$/.test(x))) expect(left).toContain(`${layer}/meta.json`);
+  });
+
   test("a tampered blob is rejected and nothing is stored", async () => {
     freshData();
     const l = new Layout();
