@@ -1,9 +1,10 @@
 /**
  * Garbage collection: layers and blobs that no image record and no
- * registered container references are removed; temp entries of dead
- * processes too. Runs under the exclusive store lock (the callers take it).
+ * registered container references are removed, with the lock files of
+ * layers that are gone; temp entries of dead processes too. Runs under the
+ * exclusive store lock (the callers take it), so no pull holds a layer lock.
  */
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { listImages } from "./images.ts";
 import { listImageUses } from "./users.ts";
 import { listLayers, removeLayer, readLayerMeta } from "./layers.ts";
@@ -100,6 +101,11 @@ export function collectGarbage(): GcResult {
     } catch {
       /* gone */
     }
+  }
+  // A layer's lock file (locks/layer-<hex>, store/layers.ts) outlives the layer otherwise.
+  for (const name of readdirSync(paths.lock(""))) {
+    const m = /^layer-([0-9a-f]{64})$/.exec(name);
+    if (m && !existsSync(paths.layer(`sha256:${m[1]}`))) rmSync(paths.lock(name), { force: true });
   }
   cleanDeadTemps();
   return res;

@@ -98,6 +98,7 @@ describe.skipIf(!ok)("image store", () => {
     expect((await pelagos(["image", "prune", "--all"], env())).code).toBe(0);
     expect(readdirSync(`${data}/layers`)).toEqual([]);
     expect(readdirSync(`${data}/blobs/sha256`)).toEqual([]);
+    expect(readdirSync(`${data}/locks`).filter((n) => n.startsWith("layer-"))).toEqual([]); // no lock file outlives its layer
   });
 
   test("prepareImageRootfs and container registration", async () => {
