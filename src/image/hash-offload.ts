@@ -16,9 +16,9 @@
  * pool, and a chunk given with `after = "free"` that is all of its
  * ArrayBuffer has its memory freed then (ArrayBuffer#transfer(0): the next
  * network chunk reuses it instead of faulting in fresh pages; the GC would
- * free it only much later). Chunks of one
- * stream are hashed in the order given. At most LIMIT bytes are queued for
- * the whole process; give() waits (blocking) for the oldest when over it.
+ * free it only much later). Chunks of one stream are hashed in the order
+ * given. At most LIMIT bytes are queued for the whole process; give() waits
+ * (blocking) for the oldest when over it.
  *
  * syncStore(path): syncfs() of the file system holding `path` (the store's
  * durability barrier, see store/README.md). It blocks for 1-15 ms while the
