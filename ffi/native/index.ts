@@ -2,8 +2,8 @@
  * Native helper threads (native.c): the shared object build.ts compiles and
  * embeds, loaded from a memfd on first use. Each accessor is undefined when
  * its part is not there (another architecture, a host that refuses to map a
- * memfd executable; for hashing also a CPU without SHA-NI): callers then do
- * the work on the calling thread.
+ * memfd executable; for hashing also a CPU without SHA-NI), and whenever
+ * `PELAGOS_NATIVE=0`: callers then do the work on the calling thread.
  */
 import { dlopen, FFIType, type Pointer } from "bun:ffi";
 import { NATIVE_ARCH, NATIVE_SO_BASE64 } from "./blob.gen.ts";
@@ -70,8 +70,11 @@ function library(): Lib | null {
   return lib;
 }
 
+const off = () => process.env.PELAGOS_NATIVE === "0";
+
 /** SHA-256 on the hashing thread (started here, on first use). */
 export function nativeSha(): NativeSha | undefined {
+  if (off()) return undefined;
   if (sha === undefined) {
     const s = library();
     sha =
@@ -92,6 +95,7 @@ export function nativeSha(): NativeSha | undefined {
 
 /** syncfs() on a thread of its own. */
 export function nativeSyncfs(): NativeSyncfs | undefined {
+  if (off()) return undefined;
   if (sync === undefined) {
     const s = library();
     sync = s ? { start: (fd) => s.pg_syncfs_start(fd) as Pointer | null, poll: (job) => s.pg_syncfs_poll(job) } : null;

@@ -6,10 +6,10 @@ import { isAligned } from "../../ffi/direct-io.ts";
 import { nativeSha } from "../../ffi/native/index.ts";
 
 const sha = (b: Uint8Array) => `sha256:${new Bun.CryptoHasher("sha256").update(b).digest("hex")}`;
-const saved = process.env.PELAGOS_HASH_THREAD;
+const saved = process.env.PELAGOS_NATIVE;
 afterEach(() => {
-  if (saved === undefined) delete process.env.PELAGOS_HASH_THREAD;
-  else process.env.PELAGOS_HASH_THREAD = saved;
+  if (saved === undefined) delete process.env.PELAGOS_NATIVE;
+  else process.env.PELAGOS_NATIVE = saved;
 });
 
 // The native thread needs x86-64 with SHA-NI and the shared object from `bun run build.ts`.
@@ -47,7 +47,7 @@ describe("the native SHA-256 code (ffi/native)", () => {
 describe("sha256Stream()", () => {
   for (const mode of ["native thread", "inline"] as const)
     test.skipIf(mode === "native thread" && !native)(`${mode}: chunks (owned, views, pooled) hash in order; interleaved streams stay apart${mode === "inline" ? "" : why}`, async () => {
-      process.env.PELAGOS_HASH_THREAD = mode === "inline" ? "0" : "1";
+      process.env.PELAGOS_NATIVE = mode === "inline" ? "0" : "1";
       expect(hashesOffThread()).toBe(mode !== "inline");
       const data = new Uint8Array(randomBytes(5 << 20));
       const h = sha256Stream();
@@ -103,7 +103,7 @@ describe("sha256Stream()", () => {
 
   for (const mode of ["native thread", "inline"] as const)
     test.skipIf(mode === "native thread" && !native)(`${mode}: "free" frees a chunk that is all of its buffer once hashed, never a view${mode === "inline" ? "" : why}`, async () => {
-      process.env.PELAGOS_HASH_THREAD = mode === "inline" ? "0" : "1";
+      process.env.PELAGOS_NATIVE = mode === "inline" ? "0" : "1";
       const h = sha256Stream();
       const whole = new Uint8Array(100_000).fill(7);
       const big = new Uint8Array(10).fill(9);
@@ -127,14 +127,16 @@ describe("sha256Stream()", () => {
     expect(queuedBytes()).toBe(0);
   });
 
-  test("syncStore() syncs the file system of a path; a missing path is an error", async () => {
-    await syncStore("/var/tmp");
-    let err: unknown;
-    try {
-      await syncStore("/var/tmp/pelagos-no-such-dir-for-sure");
-    } catch (e) {
-      err = e;
-    }
-    expect(String(err)).toMatch(/Cannot sync the image store: ENOENT/);
-  });
+  for (const mode of ["native thread", "inline"] as const)
+    test.skipIf(mode === "native thread" && !native)(`${mode}: syncStore() syncs the file system of a path; a missing path is an error${mode === "inline" ? "" : why}`, async () => {
+      process.env.PELAGOS_NATIVE = mode === "inline" ? "0" : "1";
+      await syncStore("/var/tmp");
+      let err: unknown;
+      try {
+        await syncStore("/var/tmp/pelagos-no-such-dir-for-sure");
+      } catch (e) {
+        err = e;
+      }
+      expect(String(err)).toMatch(/Cannot sync the image store: ENOENT/);
+    });
 });

@@ -3,7 +3,7 @@
  *
  * A pull hashes every byte twice (the compressed blob and the uncompressed
  * diff_id), and its JavaScript thread is what limits it. With the native
- * thread (ffi/native: x86-64 with SHA-NI; `PELAGOS_HASH_THREAD=0` turns it
+ * thread (ffi/native: x86-64 with SHA-NI; `PELAGOS_NATIVE=0` turns it
  * off) give() only queues the chunk: no copy, no JavaScript on the other
  * side. Elsewhere chunks are hashed inline with Bun's CryptoHasher. ADR 0008
  * has the measurements, and why an earlier helper (a Worker, a second
@@ -147,7 +147,7 @@ class NativeStream implements Sha256Stream {
 
 /** Whether streams hash on the native thread. */
 export function hashesOffThread(): boolean {
-  return process.env.PELAGOS_HASH_THREAD !== "0" && nativeSha() !== undefined;
+  return nativeSha() !== undefined;
 }
 
 export function sha256Stream(): Sha256Stream {
