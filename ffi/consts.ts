@@ -24,6 +24,7 @@ export const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_EXCL = 0
 // O_DIRECTORY and O_NOFOLLOW differ on aarch64 (where x86_64's values mean O_DIRECT and O_LARGEFILE).
 const ARM64 = process.arch === "arm64";
 export const O_DIRECTORY = ARM64 ? 0o40000 : 0o200000, O_NOFOLLOW = ARM64 ? 0o100000 : 0o400000;
+export const O_DIRECT = ARM64 ? 0o200000 : 0o40000;
 export const O_TRUNC = 0o1000, O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 export const RESOLVE_NO_XDEV = 1, RESOLVE_NO_MAGICLINKS = 2, RESOLVE_NO_SYMLINKS = 4, RESOLVE_BENEATH = 8;

@@ -15,7 +15,7 @@ const X86_64 = {
   ppoll: 271, getpid: 39, keyctl: 250,
   utimensat: 280, linkat: 265, renameat2: 316, flock: 73, fsetxattr: 190, lsetxattr: 189,
   fchown: 93, fchmod: 91, readlinkat: 267, fsync: 74, lgetxattr: 192, bpf: 321,
-  ftruncate: 77, syncfs: 306,
+  syncfs: 306,
 } as const;
 
 const AARCH64: { [K in keyof typeof X86_64]: number } = {
@@ -30,7 +30,7 @@ const AARCH64: { [K in keyof typeof X86_64]: number } = {
   pidfd_open: 434, clone3: 435, close_range: 436, openat2: 437, mount_setattr: 442, waitid: 95,
   ppoll: 73, getpid: 172, keyctl: 219,   utimensat: 88, linkat: 37, renameat2: 276, flock: 32, fsetxattr: 7, lsetxattr: 6,
   fchown: 55, fchmod: 52, readlinkat: 78, fsync: 82, lgetxattr: 9, bpf: 280,
-  ftruncate: 46, syncfs: 267,
+  syncfs: 267,
 };
 
 export type SyscallName = keyof typeof X86_64;

@@ -43,6 +43,10 @@ export function openMaybeDirect(open: (flags: number) => number, flags: number, 
 
 type Slot = { buf: Uint8Array; pending: Promise<void> | undefined };
 
+/** The positioned writes a DirectWriter makes (node:fs; tests pass failing ones). */
+export type PositionedIo = { write: typeof write; writeSync: typeof writeSync };
+const nodeIo: PositionedIo = { write, writeSync };
+
 /**
  * Writes one file at a time; its staging buffers are reused for every file
  * (one writer per layer or blob in flight). Full buffers are written with
@@ -60,14 +64,20 @@ export class DirectWriter {
   #fd = -1;
   #fill = 0;
   #pos = 0;
+  /** Staged, positioned writes for this file (it was opened with O_DIRECT); fixed until the next begin(). */
+  #staged = false;
+  /** O_DIRECT still set on the fd: cleared when the file system refuses a direct write (the writes stay positioned). */
   #direct = false;
   #err: unknown;
+
+  constructor(private readonly io: PositionedIo = nodeIo) {}
 
   /** Starts a file opened with (`direct`) or without O_DIRECT, at offset 0. */
   begin(fd: number, direct: boolean): void {
     this.#fd = fd;
     this.#fill = 0;
     this.#pos = 0;
+    this.#staged = direct;
     this.#direct = direct;
     this.#err = undefined;
   }
@@ -75,7 +85,7 @@ export class DirectWriter {
   /** Takes `chunk` (copied, unless the file is buffered); returns a promise only when it has to wait for the disk. */
   write(chunk: Uint8Array): Promise<void> | undefined {
     if (this.#err !== undefined) throw this.#err;
-    if (!this.#direct) return void writeAll(this.#fd, chunk);
+    if (!this.#staged) return void writeAll(this.#fd, chunk);
     let off = 0;
     while (off < chunk.byteLength) {
       const slot = this.#slot();
@@ -97,7 +107,7 @@ export class DirectWriter {
     await this.#wait();
     try {
       if (this.#err !== undefined) throw this.#err;
-      if (!this.#direct || this.#fill === 0) return;
+      if (!this.#staged || this.#fill === 0) return;
       const buf = this.#slot().buf;
       const aligned = this.#fill - (this.#fill % DIRECT_ALIGN);
       if (aligned > 0) {
@@ -106,7 +116,7 @@ export class DirectWriter {
         this.#pos += aligned;
       }
       if (this.#fill > aligned) {
-        this.#buffered();
+        if (this.#direct) this.#buffered();
         this.#writeSyncAt(buf.subarray(aligned, this.#fill), this.#pos);
       }
       this.#fill = 0;
@@ -154,7 +164,7 @@ export class DirectWriter {
     while (off < buf.byteLength) {
       const direct = this.#direct;
       try {
-        off += await new Promise<number>((res, rej) => write(this.#fd, buf, off, buf.byteLength - off, pos + off, (e, n) => (e ? rej(e) : res(n))));
+        off += await new Promise<number>((res, rej) => this.io.write(this.#fd, buf, off, buf.byteLength - off, pos + off, (e, n) => (e ? rej(e) : res(n))));
       } catch (e) {
         if (!this.#refused(e, direct)) throw e;
       }
@@ -166,7 +176,7 @@ export class DirectWriter {
     while (off < buf.byteLength) {
       const direct = this.#direct;
       try {
-        off += writeSync(this.#fd, buf, off, buf.byteLength - off, pos + off);
+        off += this.io.writeSync(this.#fd, buf, off, buf.byteLength - off, pos + off);
       } catch (e) {
         if (!this.#refused(e, direct)) throw e;
       }
@@ -174,7 +184,7 @@ export class DirectWriter {
     return off;
   }
 
-  /** EINVAL from a direct write: the file system took O_DIRECT at open but not this write; go buffered (and retry). */
+  /** EINVAL from a direct write: the file system took O_DIRECT at open but not this write; clear O_DIRECT (and retry). */
   #refused(e: unknown, wasDirect: boolean): boolean {
     if ((e as { code?: string }).code !== "EINVAL" || !wasDirect) return false;
     if (this.#direct) this.#buffered();
