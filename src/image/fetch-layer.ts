@@ -37,7 +37,7 @@ export async function fetchLayer(desc: Descriptor, diffId: string, remote: Layer
     // Another image brought the same layer compressed differently: keep this blob too (for save).
     blobOnly = true;
     const sink = new BlobSink(desc.size, false);
-    const t = new Tee(remote(), sink, (n) => p.advance(n), true); // drained only: no consumer keeps a chunk
+    const t = new Tee(remote(), sink, (n) => p.advance(n));
     try {
       await t.drain().then((ok) => {
         if (!ok) throw new ImageError("E_NETWORK", `Cannot download layer blob "${desc.digest}"`);

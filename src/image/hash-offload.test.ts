@@ -138,5 +138,6 @@ describe("sha256Stream()", () => {
         err = e;
       }
       expect(String(err)).toMatch(/Cannot sync the image store: ENOENT/);
+      expect((err as { code?: string }).code).toBe("ENOENT"); // kept: a full or failing disk becomes E_STORE
     });
 });

@@ -151,9 +151,14 @@ export function hashesOffThread(): boolean {
 }
 
 export function sha256Stream(): Sha256Stream {
-  const sha = hashesOffThread() ? nativeSha() : undefined;
+  const sha = nativeSha();
   const ctx = sha?.open();
   return sha && ctx ? new NativeStream(sha, ctx) : new InlineStream();
+}
+
+/** The error of a failed sync, keeping the errno name (`code`: ENOSPC, EIO… make E_STORE in pull). */
+function syncError(e: unknown): Error {
+  return Object.assign(new Error(`Cannot sync the image store: ${(e as Error).message}`, { cause: e }), { code: (e as { code?: string }).code });
 }
 
 export async function syncStore(path: string): Promise<void> {
@@ -161,7 +166,7 @@ export async function syncStore(path: string): Promise<void> {
   try {
     fd = openSync(path, "r");
   } catch (e) {
-    throw new Error(`Cannot sync the image store: ${(e as Error).message}`);
+    throw syncError(e);
   }
   try {
     const job = nativeSyncfs()?.start(fd);
@@ -170,7 +175,7 @@ export async function syncStore(path: string): Promise<void> {
     while ((err = nativeSyncfs()!.poll(job)) === -1) await Bun.sleep(1);
     if (err !== 0) throw new SysError("syncfs", err);
   } catch (e) {
-    throw new Error(`Cannot sync the image store: ${(e as Error).message}`);
+    throw syncError(e);
   } finally {
     closeSync(fd);
   }

@@ -18,16 +18,19 @@ const data = Buffer.concat([randomBytes(3 << 20), Buffer.from("lorem ipsum ".rep
 const gz = gzipSync(data);
 
 describe.skipIf(!loadZlib())("gunzip()", () => {
-  for (const size of [1, 7, 4096, 1 << 20, gz.length])
+  for (const size of [7, 4096, 1 << 20, gz.length])
     test(`inflates a stream fed in ${size}-byte chunks`, async () => {
-      const src = size === 1 ? gz.subarray(0, 5000) : gz;
-      if (size === 1) {
-        // byte by byte through the header and the first blocks: only the prefix is fed, so the stream is truncated
-        await expect(all(gunzip(chunks(src, 1)))).rejects.toMatchObject({ code: "Z_BUF_ERROR" });
-        return;
-      }
-      expect((await all(gunzip(chunks(src, size)))).equals(data)).toBe(true);
+      expect((await all(gunzip(chunks(gz, size)))).equals(data)).toBe(true);
     });
+
+  test("inflates a stream fed byte by byte (header, blocks and trailer split everywhere)", async () => {
+    const small = Buffer.concat([randomBytes(3000), Buffer.from("lorem ipsum ".repeat(2000))]);
+    expect((await all(gunzip(chunks(gzipSync(small), 1)))).equals(small)).toBe(true);
+  });
+
+  test("a stream that ends inside a member is Z_BUF_ERROR", async () => {
+    await expect(all(gunzip(chunks(gz.subarray(0, 5000), 1)))).rejects.toMatchObject({ code: "Z_BUF_ERROR" });
+  });
 
   test("concatenated members are one stream; bytes after the last member are ignored but read", async () => {
     const a = Buffer.from("first member\n"), b = Buffer.from("second member\n");
