@@ -8,7 +8,7 @@ import { PelagosError } from "./errors.ts";
 import { SysError, errnoDescription, errnoNumber } from "../ffi/errno.ts";
 import { parseFlags } from "./cli/argv.ts";
 import type { Command } from "./cli/command.ts";
-import type { Context } from "./cli/context.ts";
+import { DEFAULT_ROOT, type Context } from "./cli/context.ts";
 import { root as rootCommand } from "./cli/index.ts";
 import { createLogger, logError } from "./log/logger.ts";
 
@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     return 125;
   }
   const ctx: Context = {
-    root: (g.flags.root as string | undefined) ?? "/run/pelagos",
+    root: (g.flags.root as string | undefined) ?? DEFAULT_ROOT,
     rootGiven: g.flags.root !== undefined,
     logFile: g.flags.log as string | undefined,
     logFormat,
@@ -98,7 +98,8 @@ async function main(argv: string[]): Promise<number> {
     mark(`command ${cmd.meta.name} loaded`);
     if (cmd.oci) ctx.failureExit = 1;
     const parsed = parseFlags(args, cmd.args ?? {}, { stopAtPositional: cmd.trailing });
-    if (cmd.meta.name !== "cleanup") await sweepDead(ctx);
+    // OCI verbs (runc's interface) never touch `pelagos run` containers: no sweep on their path.
+    if (cmd.meta.name !== "cleanup" && !cmd.oci) await sweepDead(ctx);
     return (await cmd.run(parsed, ctx)) ?? 0;
   } catch (e) {
     return reportError(e, ctx);

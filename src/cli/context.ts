@@ -1,6 +1,9 @@
 /** Global flags, parsed once before the verb (runc/crun order: `pelagos --root X create ...`). */
 import type { Logger } from "../log/logger.ts";
 
+/** The runtime root when --root is not given. */
+export const DEFAULT_ROOT = "/run/pelagos";
+
 export type Context = {
   root: string;
   rootGiven: boolean;

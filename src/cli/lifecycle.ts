@@ -8,6 +8,7 @@ import { bool, list, str, type Parsed } from "./argv.ts";
 import type { Context } from "./context.ts";
 import { UsageError } from "../errors.ts";
 import { stderr } from "../log/logger.ts";
+import type { Observed } from "../runtime/observe.ts";
 
 function names(p: Parsed, verb: string): string[] {
   if (p.positionals.length === 0) throw new UsageError(`"pelagos ${verb}" needs at least one container name`);
@@ -54,8 +55,8 @@ export const ps = defineCommand({
     const filters = parseFilters(list(p, "filter"));
     const all = bool(p, "all") || filters.some((f) => f.key === "status");
     const { cgroupOf, isFrozen } = await import("../runtime/cgroup-setup.ts");
-    const frozen = (o: { initAlive: boolean; state: { cgroup?: unknown } }) => {
-      const m = o.initAlive ? cgroupOf(o.state.cgroup as never) : undefined;
+    const frozen = (o: Observed) => {
+      const m = o.initAlive ? cgroupOf(o.state.cgroup) : undefined;
       return m !== undefined && isFrozen(m);
     };
     const rows = observeAll(ctx.root)

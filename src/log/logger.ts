@@ -29,7 +29,7 @@ export function createLogger(o: LoggerOptions): Logger {
   const get = () => (inst ??= consolaFor(o));
   return {
     debug: (m: unknown, ...a: unknown[]) => void (o.debug && get().debug(m, ...a)),
-    info: (m: unknown, ...a: unknown[]) => get().info(m, ...a),
+    info: (m: unknown, ...a: unknown[]) => void (o.debug && get().info(m, ...a)), // shown from level debug only: no consola otherwise
     warn: (m: unknown, ...a: unknown[]) => get().warn(m, ...a),
     error: (m: unknown, ...a: unknown[]) => get().error(m, ...a),
   } as Logger;

@@ -16,6 +16,7 @@ import { hostCgroupFs } from "../cgroups/cgroupfs.ts";
 import { CgroupManager, type CgroupState } from "../cgroups/manager.ts";
 import type { LinuxDeviceCgroupRule, LinuxResources } from "../cgroups/resources.ts";
 import { sha256Hex } from "../state/random.ts";
+import { DEFAULT_ROOT } from "../cli/context.ts";
 
 /** What startInit needs of the cgroup (CgroupManager has it). */
 export type CgroupPlacement = {
@@ -75,7 +76,7 @@ export function containerResources(config: OciConfig): LinuxResources | undefine
  * roots (tests, rootless users) never share a cgroup.
  */
 export function cgroupLeaf(root: string, id: string): string {
-  if (root === "/run/pelagos") return id;
+  if (root === DEFAULT_ROOT) return id;
   return `${id}-${sha256Hex(root).slice(0, 8)}`;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { buildRunConfig } from "../plan/docker-config.ts";
 import type { HostFacts } from "../plan/host.ts";
@@ -38,7 +38,7 @@ describe("plan cache", () => {
     expect(decodeEntry(oldVersion)).toBeUndefined();
   });
 
-  test("the key covers the build, the config, the host and the cgroup; not the container's identity", () => {
+  test("the key covers the build, the config, the host and the cgroup", () => {
     const k = planKey(req, "build-a")!;
     expect(k).toMatch(/^[0-9a-f]{64}$/);
     expect(planKey({ ...req }, "build-a")).toBe(k);
@@ -49,8 +49,26 @@ describe("plan cache", () => {
     expect(planKey({ ...req, rootfs: "/other" }, "build-a")).not.toBe(k);
     const f1 = { filter: new Uint8Array([1, 2, 3]), flags: 0 }, f2 = { filter: new Uint8Array([1, 2, 4]), flags: 0 };
     expect(planKey({ ...req, seccomp: f1 }, "build-a")).not.toBe(planKey({ ...req, seccomp: f2 }, "build-a"));
-    // a plan holds nothing of the container's id: the same request for two containers is one entry
-    expect(JSON.stringify(planLaunch(req).steps)).not.toContain("pelagos/");
+  });
+
+  test("the key covers what the planners read from the host: a bind source turned from directory to file, or gone", () => {
+    const dir = mkdtempSync(`${tmpdir()}/plan-cache-bind-`);
+    try {
+      const src = `${dir}/src`;
+      mkdirSync(src);
+      const withBind = { ...req, config: { ...config, mounts: [...(config.mounts ?? []), { destination: "/data", type: "bind", source: src, options: ["rbind"] }] } };
+      const asDir = planKey(withBind, "build-a");
+      expect(planKey(withBind, "build-a")).toBe(asDir);
+      rmdirSync(src);
+      writeFileSync(src, "x");
+      const asFile = planKey(withBind, "build-a");
+      expect(asFile).not.toBe(asDir);
+      rmSync(src);
+      expect(planKey(withBind, "build-a")).not.toBe(asFile);
+      expect(planKey(withBind, "build-a")).not.toBe(asDir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("eviction keeps the newest entries", () => {

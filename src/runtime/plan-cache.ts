@@ -7,7 +7,9 @@
  * so the plan for a request is stored under `<root>/.plans/<sha256 of the
  * request>` and reused when the request is byte-for-byte the same: same build
  * of pelagos, same parsed config, rootfs, mode, fds, host facts, cgroup layout
- * and seccomp filter. Nothing per-run is in a plan (the runtime's pid is
+ * and seccomp filter, and what the planners read from the host: whether each
+ * bind mount's source is a directory, a file or missing (plan/mounts.ts stats
+ * them). Nothing per-run is in a plan (the runtime's pid is
  * written into the header when it is sent), so a hit is the exact plan the
  * planners would make. Run from source (no build id) or with
  * PELAGOS_PLAN_CACHE=0 it is off. At most MAX_PLANS files are kept.
@@ -68,11 +70,25 @@ export async function validatedConfig(dir: string | undefined, text: string, val
   return config;
 }
 
+/** What each bind mount's source is now ("d", "f" or the stat error), as plan/mounts.ts decides from it. */
+function bindSources(req: LaunchRequest): string[] {
+  const out: string[] = [];
+  for (const m of req.config.mounts ?? []) {
+    if (m.type !== "bind" && !(m.options ?? []).some((o) => o === "bind" || o === "rbind")) continue;
+    try {
+      out.push(statSync(m.source ?? "").isDirectory() ? "d" : "f");
+    } catch (e) {
+      out.push((e as NodeJS.ErrnoException).code ?? "error");
+    }
+  }
+  return out;
+}
+
 /** The key of a request: undefined if it cannot be cached. */
 export function planKey(req: LaunchRequest, buildId: string): string | undefined {
   try {
     const seccomp = req.seccomp && { flags: req.seccomp.flags, filter: sha256Hex(req.seccomp.filter) };
-    return sha256Hex(JSON.stringify([buildId, PLAN_VERSION, { ...req, seccomp }]));
+    return sha256Hex(JSON.stringify([buildId, PLAN_VERSION, { ...req, seccomp }, bindSources(req)]));
   } catch {
     return undefined; // a value JSON cannot express (a bigint): plan it every time
   }

@@ -50,7 +50,7 @@ export async function compileSeccompFor(
   const { compileSeccomp } = await import("../seccomp/compile.ts");
   const { parseSeccompProfile } = await import("../seccomp/profile-schema.ts");
   const profile = parseSeccompProfile(raw, "linux.seccomp");
-  const c = compileSeccomp(profile, { arch: host.arch, capabilities, kernel });
+  const c = compileSeccomp(profile, { arch: host.arch, capabilities, kernel, log: (m) => log?.debug(m) });
   if (c.needsListener)
     throw new ConfigError("linux.seccomp.listenerPath", "seccomp user notification (SCMP_ACT_NOTIFY) is not supported yet");
   if (c.skipped.length)

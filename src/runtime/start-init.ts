@@ -78,63 +78,64 @@ export async function startInit(o: InitOptions): Promise<Init> {
   let supervisorConsole: number | undefined;
   let consoleFd: number | undefined;
   const toClose: number[] = [];
-  if (cfg.process?.terminal) {
-    if (o.consoleSocket) {
-      const s = sys.connectUnix(o.consoleSocket);
-      toClose.push(s);
-      extraFds.push(s);
-    } else if (o.ownTerminal) {
-      const [ours, theirs] = sys.socketpair();
-      consoleOurs = ours;
-      toClose.push(theirs);
-      extraFds.push(theirs);
-    } else if (o.supervisor) {
-      // detached: the init sends the master to its supervisor, which logs it and feeds it stdin
-      const [a, b] = sys.socketpair();
-      toClose.push(a, b);
-      extraFds.push(a);
-      supervisorConsole = b;
-    } else throw new PelagosError("E_USAGE", "process.terminal is set: use --console-socket", { exitCode: 1 });
-    consoleFd = 5;
-  }
-  const cgroup = passCgroupFds(o.cgroup, extraFds, toClose);
-  let execFifoFd: number | undefined;
-  if (o.execFifo !== undefined) {
-    const fd = sys.open(o.execFifo, sys.O_RDWR | sys.O_CLOEXEC);
-    toClose.push(fd);
-    execFifoFd = 5 + extraFds.push(fd) - 1;
-  }
-  const firstPreservedFd = 5 + extraFds.length;
-  for (let i = 0; i < o.preserveFds; i++) extraFds.push(3 + i);
-  let supervise: SuperviseFds | undefined;
-  if (o.supervisor) {
-    const v = o.supervisor;
-    const at = 5 + extraFds.length;
-    extraFds.push(v.out, v.err, v.dir, v.control);
-    supervise = { out: at, err: at + 1, dir: at + 2, control: at + 3, maxBytes: v.maxBytes, maxFiles: v.maxFiles, cgroupDirs: v.cgroupDirs, oomFile: v.oomFile };
-    if (supervisorConsole !== undefined) {
-      supervise.console = 5 + extraFds.length;
-      extraFds.push(supervisorConsole);
-      if (v.stdin !== undefined) {
-        supervise.stdin = 5 + extraFds.length;
-        extraFds.push(v.stdin);
-      }
-    }
-  }
-  mark("init: fds ready");
-  const seccomp = await compileSeccompFor(cfg, host, o.log, o.cacheDir);
-  mark("init: seccomp ready");
-  const launch = await launchPlan(o.planCache, {
-    config: cfg, rootfs: o.rootfs, mode: o.mode, execFifoFd, consoleFd, overlay: o.overlay,
-    preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.userns?.idmapRootfs,
-    cgroup,
-    supervise, init: o.init,
-  });
-  mark("init: planned");
-  o.log?.debug(`plan: ${launch.steps.length} steps, ${launch.plan.length} bytes, namespaces 0x${launch.cloneFlags.toString(16)}`);
   let startTime = 0;
   let master: number | undefined;
+  // Every fd opened from here on is closed on the way out, also when planning fails.
   try {
+    if (cfg.process?.terminal) {
+      if (o.consoleSocket) {
+        const s = sys.connectUnix(o.consoleSocket);
+        toClose.push(s);
+        extraFds.push(s);
+      } else if (o.ownTerminal) {
+        const [ours, theirs] = sys.socketpair();
+        consoleOurs = ours;
+        toClose.push(theirs);
+        extraFds.push(theirs);
+      } else if (o.supervisor) {
+        // detached: the init sends the master to its supervisor, which logs it and feeds it stdin
+        const [a, b] = sys.socketpair();
+        toClose.push(a, b);
+        extraFds.push(a);
+        supervisorConsole = b;
+      } else throw new PelagosError("E_USAGE", "process.terminal is set: use --console-socket", { exitCode: 1 });
+      consoleFd = 5;
+    }
+    const cgroup = passCgroupFds(o.cgroup, extraFds, toClose);
+    let execFifoFd: number | undefined;
+    if (o.execFifo !== undefined) {
+      const fd = sys.open(o.execFifo, sys.O_RDWR | sys.O_CLOEXEC);
+      toClose.push(fd);
+      execFifoFd = 5 + extraFds.push(fd) - 1;
+    }
+    const firstPreservedFd = 5 + extraFds.length;
+    for (let i = 0; i < o.preserveFds; i++) extraFds.push(3 + i);
+    let supervise: SuperviseFds | undefined;
+    if (o.supervisor) {
+      const v = o.supervisor;
+      const at = 5 + extraFds.length;
+      extraFds.push(v.out, v.err, v.dir, v.control);
+      supervise = { out: at, err: at + 1, dir: at + 2, control: at + 3, maxBytes: v.maxBytes, maxFiles: v.maxFiles, cgroupDirs: v.cgroupDirs, oomFile: v.oomFile };
+      if (supervisorConsole !== undefined) {
+        supervise.console = 5 + extraFds.length;
+        extraFds.push(supervisorConsole);
+        if (v.stdin !== undefined) {
+          supervise.stdin = 5 + extraFds.length;
+          extraFds.push(v.stdin);
+        }
+      }
+    }
+    mark("init: fds ready");
+    const seccomp = await compileSeccompFor(cfg, host, o.log, o.cacheDir);
+    mark("init: seccomp ready");
+    const launch = await launchPlan(o.planCache, {
+      config: cfg, rootfs: o.rootfs, mode: o.mode, execFifoFd, consoleFd, overlay: o.overlay,
+      preserveFds: o.preserveFds, firstPreservedFd, seccomp, runtimeHooks, host, idmapRootfs: o.userns?.idmapRootfs,
+      cgroup,
+      supervise, init: o.init,
+    });
+    mark("init: planned");
+    o.log?.debug(`plan: ${launch.steps.length} steps, ${launch.plan.length} bytes, namespaces 0x${launch.cloneFlags.toString(16)}`);
     const spawned = await spawnContainer({
       launch,
       stdio: o.stdio,
