@@ -6,7 +6,6 @@
  * A registry without a dir gets the default TLS settings.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
 import { ImageError } from "../errors.ts";
 
 export type RegistryTls = { ca?: string[]; cert?: string[]; key?: string[] };
@@ -61,7 +60,8 @@ export function loadRegistryTls(host: string): RegistryTls | undefined {
   const plan = planCertsDir(dir, names);
   const tls: RegistryTls = {};
   // Passing `ca` replaces the default roots (as in node:tls), so they are passed along: docker adds to the system pool.
-  if (plan.cas.length > 0) tls.ca = [...rootCertificates, ...plan.cas.map(read)];
+  // node:tls loads only here: `run IMAGE` reaches this module, and loading it costs ~6 ms.
+  if (plan.cas.length > 0) tls.ca = [...(require("node:tls") as typeof import("node:tls")).rootCertificates, ...plan.cas.map(read)];
   if (plan.pairs.length > 0) {
     tls.cert = plan.pairs.map((p) => read(p.cert));
     tls.key = plan.pairs.map((p) => read(p.key));

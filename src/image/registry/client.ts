@@ -10,6 +10,7 @@ import { MANIFEST_ACCEPT } from "../../oci/image/media-types.ts";
 import { Authorizer, type Credentials } from "./auth.ts";
 import { httpRequest, type HttpOptions } from "./http.ts";
 import { loadRegistryTls } from "./certs.ts";
+import { sha256 } from "../store/blobs.ts";
 
 export type ClientOptions = { insecure?: boolean; credentials?: Credentials; attempts?: number };
 
@@ -117,7 +118,7 @@ export class RegistryClient {
     if (len > MAX_MANIFEST) throw new ImageError("E_REGISTRY", `Cannot fetch ${what}: too large (${len} bytes)`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (bytes.byteLength > MAX_MANIFEST) throw new ImageError("E_REGISTRY", `Cannot fetch ${what}: too large`);
-    const digest = `sha256:${new Bun.CryptoHasher("sha256").update(bytes).digest("hex")}`;
+    const digest = sha256(bytes);
     if (target.startsWith("sha256:") && digest !== target)
       throw new ImageError("E_DIGEST", `Cannot verify ${what}: the registry sent content with digest "${digest}"`);
     const header = res.headers.get("docker-content-digest");

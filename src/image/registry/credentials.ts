@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { homedir } from "node:os";
 import { ImageError } from "../errors.ts";
-import { writeFileAtomicAnywhere } from "./write-config.ts";
+import { writeFileAtomic } from "../../state/store.ts";
 import type { Credentials } from "./auth.ts";
 
 const AuthEntry = v.object({
@@ -124,7 +124,7 @@ export async function saveCredentials(registry: string, username: string, passwo
   cfg.auths = { ...(cfg.auths ?? {}), [key]: { auth: Buffer.from(`${username}:${password}`).toString("base64") } };
   const path = dockerConfigPath();
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileAtomicAnywhere(path, `${JSON.stringify(cfg, null, "\t")}\n`, 0o600);
+  writeFileAtomic(path, `${JSON.stringify(cfg, null, "\t")}\n`, 0o600, { durable: true });
   return path;
 }
 
@@ -140,6 +140,6 @@ export async function eraseCredentials(registry: string): Promise<boolean> {
       found = true;
     }
   }
-  if (found) writeFileAtomicAnywhere(dockerConfigPath(), `${JSON.stringify(cfg, null, "\t")}\n`, 0o600);
+  if (found) writeFileAtomic(dockerConfigPath(), `${JSON.stringify(cfg, null, "\t")}\n`, 0o600, { durable: true });
   return found;
 }

@@ -8,9 +8,10 @@ import { ImageError } from "../errors.ts";
 import { tempName, writeFileAtomic } from "./atomic.ts";
 import { DIRECT_MIN, DirectWriter, openMaybeDirect } from "./direct-writer.ts";
 import { paths, ensureStore } from "./paths.ts";
+import { sha256Hex } from "../../state/random.ts";
 
 export function sha256(data: Uint8Array | string): string {
-  return `sha256:${new Bun.CryptoHasher("sha256").update(data).digest("hex")}`;
+  return `sha256:${sha256Hex(data)}`;
 }
 
 export function hasBlob(digest: string): boolean {
