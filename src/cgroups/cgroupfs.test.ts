@@ -10,14 +10,18 @@ test("writeEach: one open file, one write per value; a missing file is ENOENT na
     hostCgroupFs.writeEach!(`${dir}/devices.allow`, ["c 1:3 rwm", "|c 1:5 rwm"]);
     expect(readFileSync(`${dir}/devices.allow`, "utf8")).toBe("c 1:3 rwm|c 1:5 rwm");
     expect(() => hostCgroupFs.writeEach!(`${dir}/missing`, ["a 1:1 r"])).toThrow(/Cannot write "a 1:1 r" to .*missing.*ENOENT/);
-    // a directory opens but refuses the write: the error names that value and its index
+    // a write that fails after one that worked: the error names that value and its index
+    // (this process's own oom_score_adj: its current value is written back unchanged, then "x" is EINVAL)
+    const adj = readFileSync("/proc/self/oom_score_adj", "utf8").trim();
     let err: unknown;
     try {
-      hostCgroupFs.writeEach!(dir, ["x"]);
+      hostCgroupFs.writeEach!("/proc/self/oom_score_adj", [adj, "x"]);
     } catch (e) {
       err = e;
     }
-    expect((err as { details?: { index?: number } }).details?.index).toBe(0);
+    expect(String(err)).toMatch(/Cannot write "x" to .*EINVAL/);
+    expect((err as { details?: { index?: number } }).details?.index).toBe(1);
+    expect(readFileSync("/proc/self/oom_score_adj", "utf8").trim()).toBe(adj);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,8 @@
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { PelagosError } from "../errors.ts";
 import { CgroupManager } from "./manager.ts";
-import { procsFiles } from "./kill.ts";
+import { killAll, procsFiles } from "./kill.ts";
 import { type FakeCgroupfs, fakeCgroupfs } from "./testing/fake-cgroupfs.ts";
 
 let fake: FakeCgroupfs | undefined;
@@ -130,7 +130,6 @@ test("v1 killAll without cgroup.kill: freeze, SIGKILL each listed pid, thaw, unt
   const m = await CgroupManager.create({ id: "k" }, { fs: fake.fs, layout: fake.layout });
   fake.set(`${CG}/pids/pelagos/k/cgroup.procs`, "101\n102\n");
   fake.set(`${CG}/freezer/pelagos/k/cgroup.procs`, "101\n102\n");
-  const { killAll } = await import("./kill.ts");
   const signalled: string[] = [];
   await killAll(m.dirs, {
     fs: fake.fs,
@@ -148,11 +147,9 @@ test("v1 killAll without cgroup.kill: freeze, SIGKILL each listed pid, thaw, unt
 test("v1 killAll while the container's own pelagos removes part of the cgroup: no freezing from then on, no error", async () => {
   fake = fakeCgroupfs({ mode: "v1", v1: [["pids"], ["freezer"]] });
   const m = await CgroupManager.create({ id: "k" }, { fs: fake.fs, layout: fake.layout });
-  const { rmSync } = await import("node:fs");
   const freezerDir = m.dirs.v1.freezer!;
   expect(freezerDir.startsWith(fake.root)).toBe(true);
   fake.set(`${CG}/pids/pelagos/k/cgroup.procs`, "101\n");
-  const { killAll } = await import("./kill.ts");
   // the freezer hierarchy's dir is gone (emptied and removed by the other destroyer) before the kill freezes
   rmSync(freezerDir, { recursive: true });
   const signalled: number[] = [];

@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { CgroupManager } from "./manager.ts";
-import { procsFiles } from "./kill.ts";
+import { killAll, procsFiles } from "./kill.ts";
 import type { LinuxResources } from "./resources.ts";
 import { type FakeCgroupfs, fakeCgroupfs } from "./testing/fake-cgroupfs.ts";
 
@@ -165,7 +165,6 @@ test("v2: update, freeze/thaw, stats, oomKilled, killAll with cgroup.kill, join"
 test("v2 killAll while the container's own pelagos removes the cgroup: cgroup.kill gone before it is written is no error", async () => {
   fake = fakeCgroupfs({ mode: "v2" });
   const m = await CgroupManager.create({ id: "r" }, { fs: fake.fs, layout: fake.layout });
-  const { killAll } = await import("./kill.ts");
   const dir = m.dirs.unified!;
   // the other destroyer removes the dir between the exists() check and the write
   const fs = { ...fake.fs, write: (p: string, v: string) => (p.endsWith("/cgroup.kill") ? (fake!.fs.rmdir(dir), fake!.fs.write(p, v)) : fake!.fs.write(p, v)) };

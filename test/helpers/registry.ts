@@ -69,14 +69,19 @@ export async function startRegistry(auth?: { user: string; password: string }): 
   throw new Error(`docker-registry did not start on ${host}`);
 }
 
-/** Pushes an OCI layout dir to the registry with skopeo. */
-export async function push(layout: string, tag: string, dest: string, opts: { creds?: string; all?: boolean; format?: "v2s2" | "oci" } = {}): Promise<void> {
+/** Pushes an OCI layout dir to the registry with skopeo; `wrap` prefixes the command (e.g. to run it in a netns). */
+export async function push(
+  layout: string,
+  tag: string,
+  dest: string,
+  opts: { creds?: string; all?: boolean; format?: "v2s2" | "oci"; wrap?: (argv: string[]) => string[] } = {},
+): Promise<void> {
   const args = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false"];
   if (opts.creds) args.push("--dest-creds", opts.creds);
   if (opts.all) args.push("--all");
   if (opts.format) args.push("--format", opts.format);
   args.push(`oci:${layout}:${tag}`, `docker://${dest}`);
-  const p = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(opts.wrap ? opts.wrap(args) : args, { stdout: "pipe", stderr: "pipe" });
   const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
   if (code !== 0) throw new Error(`skopeo copy failed (${code}): ${err}`);
 }

@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll } from "bun:test";
 import {
-  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync,
+  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync,
   utimesSync, writeFileSync,
 } from "node:fs";
 import { createHash } from "node:crypto";
@@ -252,7 +252,8 @@ function checkMountPoints(config: OciConfig, shared: string): void {
 }
 
 /**
- * For a test file: the shared busybox rootfs and a scratch dir /tmp/<prefix>XXXXXX,
+ * For a test file: the shared busybox rootfs and a scratch dir under the run's temp dir
+ * (makeTempDir: attributed to this run, and removed without recursing into a leaked mount),
  * filled in by beforeAll (unless the file is skipped) and removed by afterAll.
  */
 export function useRootfsAndScratch(skip: string | null, prefix: string): { rootfs: string; scratch: string } {
@@ -260,10 +261,10 @@ export function useRootfsAndScratch(skip: string | null, prefix: string): { root
   beforeAll(async () => {
     if (skip) return;
     fx.rootfs = await busyboxRootfs();
-    fx.scratch = mkdtempSync(`/tmp/${prefix}`);
+    fx.scratch = makeTempDir(prefix.replace(/-$/, ""));
   });
   afterAll(() => {
-    if (fx.scratch) rmSync(fx.scratch, { recursive: true, force: true });
+    if (fx.scratch) removeTempDir(fx.scratch);
   });
   return fx;
 }

@@ -15,6 +15,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { BIN, type Result } from "./image-cli.ts";
+import { push } from "./registry.ts";
 import { makeTempDir, removeTempDir, runToken } from "./tmp.ts";
 
 /** null when the lab can run here, else why not. */
@@ -30,17 +31,12 @@ export function tlsLabReason(): string | null {
 export type Certs = { ca: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string };
 
 /** `requests()`: "METHOD path" of every request in the registry's access log so far. */
-export type LabRegistry = { pid: number; addr: string; requests: () => string[] };
+export type LabRegistry = { requests: () => string[] };
 
 export type TlsLab = {
-  netns: string;
-  dir: string;
   certs: Certs;
-  /** Shared by every registry of the lab: push once, pull from any. */
-  storage: string;
+  /** Every registry of the lab shares one storage: push once, pull from any. */
   registry(opts: { addr: string; tls?: boolean; clientCa?: boolean }): Promise<LabRegistry>;
-  /** argv prefix that runs a command inside the namespace. */
-  inNs(argv: string[]): string[];
   pelagos(args: string[], env?: Record<string, string>): Promise<Result>;
   /** skopeo copy of an OCI layout into a lab registry (TLS not verified, as the loopback tests do). */
   push(layout: string, tag: string, dest: string): Promise<void>;
@@ -53,7 +49,7 @@ function run(argv: string[]): void {
 }
 
 /** A CA, a server certificate for `ips` (subjectAltName), and a client certificate, all signed by the CA. */
-export function makeCerts(dir: string, ips: string[]): Certs {
+function makeCerts(dir: string, ips: string[]): Certs {
   const key = (out: string) => run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", out]);
   const sign = (name: string, cn: string, ext: string) => {
     key(`${dir}/${name}.key`);
@@ -108,7 +104,7 @@ async function startRegistryIn(netns: string, base: string, cfg: string, addr: s
   }
   if (!listening(p.pid, port)) throw new Error(`docker-registry did not listen on ${addr}`);
   const requests = () => [...readFileSync(`${base}.out`, "utf8").matchAll(/"([A-Z]+ \S+) HTTP\/[0-9.]+"/g)].map((m) => m[1]!);
-  return { pid: p.pid, addr, requests };
+  return { requests };
 }
 
 async function spawnIn(netns: string, argv: string[], env: Record<string, string> = {}): Promise<Result> {
@@ -139,12 +135,13 @@ export async function startTlsLab(serverIps: string[], extraIps: string[] = []):
     let n = 0;
     const registry = (o: { addr: string; tls?: boolean; clientCa?: boolean }) =>
       startRegistryIn(netns, `${dir}/registry-${++n}`, registryConfig(storage, o.addr, o.tls ? { certs, clientCa: o.clientCa } : undefined), o.addr, procs);
-    const push = async (layout: string, tag: string, dest: string) => {
-      const r = await spawnIn(netns, ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", `oci:${layout}:${tag}`, `docker://${dest}`]);
-      if (r.code !== 0) throw new Error(`skopeo copy failed (${r.code}): ${r.stderr}`);
+    return {
+      certs,
+      registry,
+      pelagos: (args, env) => spawnIn(netns, [BIN, ...args], env),
+      push: (layout, tag, dest) => push(layout, tag, dest, { wrap: (argv) => inNetns(netns, argv) }),
+      stop,
     };
-    const inNs = (argv: string[]) => inNetns(netns, argv);
-    return { netns, dir, certs, storage, registry, inNs, pelagos: (args, env) => spawnIn(netns, [BIN, ...args], env), push, stop };
   } catch (e) {
     await stop();
     throw e;

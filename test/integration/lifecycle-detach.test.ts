@@ -4,9 +4,9 @@
  * What happened is checked from the kernel's side (/proc, files the program
  * wrote), not only from what pelagos prints.
  */
-import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { busyboxRootfs } from "../helpers/rootfs.ts";
+import { describe, expect } from "bun:test";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { useRootfsAndScratch } from "../helpers/rootfs.ts";
 import { explain, uniqueId } from "../helpers/pelagos.ts";
 import { parseKv } from "../helpers/probe.ts";
 import { itIf, requires } from "../helpers/requires.ts";
@@ -14,16 +14,7 @@ import { lines, pidsWithArg, until, useLifecycleRoot } from "./lifecycle-helpers
 
 const skip = requires("root", "busybox", "pelagos");
 const rt = useLifecycleRoot();
-let rootfs = "";
-let vol = "";
-beforeAll(async () => {
-  if (skip) return;
-  rootfs = await busyboxRootfs();
-  vol = mkdtempSync("/tmp/pelagos-lc-");
-});
-afterAll(() => {
-  if (vol) rmSync(vol, { recursive: true, force: true });
-});
+const fx = useRootfsAndScratch(skip, "pelagos-lc"); // fx.scratch: a volume the probes write to
 
 function hasMemoryController(): boolean {
   if (existsSync("/sys/fs/cgroup/memory")) return true;
@@ -34,7 +25,7 @@ function hasMemoryController(): boolean {
   }
 }
 
-const runD = (args: string[], flags: string[] = []) => rt.run(["run", "-d", ...flags, "--rootfs", rootfs, ...args]);
+const runD = (args: string[], flags: string[] = []) => rt.run(["run", "-d", ...flags, "--rootfs", fx.rootfs, ...args]);
 const dir = (name: string) => `${rt.root}/containers/${name}`;
 const state = (name: string) => JSON.parse(readFileSync(`${dir(name)}/state.json`, "utf8"));
 const psJson = async (flags: string[] = ["-a"]) => JSON.parse((await rt.run(["ps", ...flags, "--format", "json"])).stdout) as { name: string; state: string; exitCode?: number; pid: number }[];
@@ -102,8 +93,8 @@ describe("run -d", () => {
 describe("stop, kill, rm", () => {
   itIf(skip, "stop delivers SIGTERM to the application itself (PID 1 of its namespace), which exits cleanly", async () => {
     const name = uniqueId();
-    const marker = `${vol}/${name}`;
-    expect((await runD(["/probe", "sleep-trap", "SIGTERM", "/vol/" + name], ["--name", name, "-v", `${vol}:/vol`])).code).toBe(0);
+    const marker = `${fx.scratch}/${name}`;
+    expect((await runD(["/probe", "sleep-trap", "SIGTERM", "/vol/" + name], ["--name", name, "-v", `${fx.scratch}:/vol`])).code).toBe(0);
     expect(await until(() => readFileSync(`${dir(name)}/stdout.log`, "utf8").includes("ready"))).toBe(true);
     const r = await rt.run(["stop", name]);
     expect(r.code, explain(r)).toBe(0);
@@ -113,19 +104,19 @@ describe("stop, kill, rm", () => {
 
   itIf(skip, "--stop-signal is what stop sends first", async () => {
     const name = uniqueId();
-    expect((await runD(["/probe", "sleep-trap", "SIGUSR1", `/vol/${name}`], ["--name", name, "-v", `${vol}:/vol`, "--stop-signal", "USR1"])).code).toBe(0);
+    expect((await runD(["/probe", "sleep-trap", "SIGUSR1", `/vol/${name}`], ["--name", name, "-v", `${fx.scratch}:/vol`, "--stop-signal", "USR1"])).code).toBe(0);
     expect(await until(() => readFileSync(`${dir(name)}/stdout.log`, "utf8").includes("ready"))).toBe(true);
     expect((await rt.run(["stop", name])).code).toBe(0);
-    expect(readFileSync(`${vol}/${name}`, "utf8").trim()).toBe("10");
+    expect(readFileSync(`${fx.scratch}/${name}`, "utf8").trim()).toBe("10");
   });
 
   itIf(skip, "a signal sent to the supervisor is forwarded to the application", async () => {
     const name = uniqueId();
-    expect((await runD(["/probe", "sleep-trap", "SIGUSR2", `/vol/${name}`], ["--name", name, "-v", `${vol}:/vol`])).code).toBe(0);
+    expect((await runD(["/probe", "sleep-trap", "SIGUSR2", `/vol/${name}`], ["--name", name, "-v", `${fx.scratch}:/vol`])).code).toBe(0);
     expect(await until(() => readFileSync(`${dir(name)}/stdout.log`, "utf8").includes("ready"))).toBe(true);
     process.kill(state(name).watcher_pid, "SIGUSR2");
     expect((await rt.run(["wait", name])).stdout.trim()).toBe("0");
-    expect(readFileSync(`${vol}/${name}`, "utf8").trim()).toBe("12");
+    expect(readFileSync(`${fx.scratch}/${name}`, "utf8").trim()).toBe("12");
   });
 
   itIf(skip, "a program that ignores the stop signal is killed after the timeout", async () => {
@@ -140,10 +131,10 @@ describe("stop, kill, rm", () => {
 
   itIf(skip, "kill sends SIGKILL by default, -s another signal; rm needs -f for a running container", async () => {
     const name = uniqueId();
-    expect((await runD(["/probe", "sleep-trap", "SIGHUP", `/vol/${name}`], ["--name", name, "-v", `${vol}:/vol`])).code).toBe(0);
+    expect((await runD(["/probe", "sleep-trap", "SIGHUP", `/vol/${name}`], ["--name", name, "-v", `${fx.scratch}:/vol`])).code).toBe(0);
     expect(await until(() => readFileSync(`${dir(name)}/stdout.log`, "utf8").includes("ready"))).toBe(true);
     expect((await rt.run(["kill", "-s", "HUP", name])).code).toBe(0);
-    expect(await until(() => existsSync(`${vol}/${name}`))).toBe(true);
+    expect(await until(() => existsSync(`${fx.scratch}/${name}`))).toBe(true);
     const n2 = uniqueId();
     expect((await runD(["sleep", "1000"], ["--name", n2])).code).toBe(0);
     const refused = await rt.run(["rm", n2]);
@@ -167,17 +158,21 @@ describe("stop, kill, rm", () => {
 
   itIf(skip, "a paused container is listed as paused, and stop / rm -f still end it", async () => {
     const name = uniqueId();
-    expect((await runD(["/probe", "sleep-trap", "SIGTERM", `/vol/${name}`], ["--name", name, "-v", `${vol}:/vol`])).code).toBe(0);
+    expect((await runD(["/probe", "sleep-trap", "SIGTERM", `/vol/${name}`], ["--name", name, "-v", `${fx.scratch}:/vol`])).code).toBe(0);
     expect(await until(() => readFileSync(`${dir(name)}/stdout.log`, "utf8").includes("ready"))).toBe(true);
     expect((await rt.run(["pause", name])).code).toBe(0);
     expect((await psJson([])).find((x) => x.name === name)?.state).toBe("paused");
     expect((await rt.run(["stop", "-t", "5", name])).code).toBe(0);
-    expect(readFileSync(`${vol}/${name}`, "utf8").trim()).toBe("15");
+    expect(readFileSync(`${fx.scratch}/${name}`, "utf8").trim()).toBe("15");
     const n2 = uniqueId();
     expect((await runD(["sleep", "1000"], ["--name", n2])).code).toBe(0);
     expect((await rt.run(["pause", n2])).code).toBe(0);
+    const pid = state(n2).pid as number;
     const rm = await rt.run(["rm", "-f", n2]);
     expect(rm.code, explain(rm)).toBe(0);
+    // The frozen process is gone (rm -f thawed and killed it), and so is the record.
+    expect(await until(() => !existsSync(`/proc/${pid}`))).toBe(true);
+    expect(existsSync(dir(n2))).toBe(false);
   });
 
   itIf(skip, "a recycled pid is never taken for the container (start time mismatch)", async () => {
@@ -296,7 +291,7 @@ describe("start, restart, attach, --init", () => {
 
   itIf(skip, "a foreground run can be managed too: exec into it, stop it with its --stop-signal; --init works in the foreground", async () => {
     const name = uniqueId();
-    const fg = rt.run(["run", "--name", name, "--rootfs", rootfs, "--init", "--stop-signal", "SIGUSR1", "/probe", "sleep-trap", "SIGUSR1", "/dev/null"], { timeoutMs: 20_000 });
+    const fg = rt.run(["run", "--name", name, "--rootfs", fx.rootfs, "--init", "--stop-signal", "SIGUSR1", "/probe", "sleep-trap", "SIGUSR1", "/dev/null"], { timeoutMs: 20_000 });
     expect(await until(async () => (await rt.run(["ps", "-q"])).stdout.includes(name))).toBe(true);
     const e = await rt.run(["exec", name, "ps", "-o", "pid,args"]);
     expect(e.stdout, explain(e)).toMatch(/^\s*2 \/probe sleep-trap/m);
@@ -311,16 +306,17 @@ describe("start, restart, attach, --init", () => {
     // as its init dies: each side must tolerate the other, and the record must not come back
     for (let i = 0; i < 8; i++) {
       const name = uniqueId();
-      const fg = rt.run(["run", "--name", name, "--cpus", "0.5", "--rootfs", rootfs, "sh", "-c", "while :; do :; done"], { timeoutMs: 20_000 });
+      const fg = rt.run(["run", "--name", name, "--cpus", "0.5", "--rootfs", fx.rootfs, "sh", "-c", "while :; do :; done"], { timeoutMs: 20_000 });
       expect(await until(() => existsSync(`${dir(name)}/state.json`) && state(name).status === "running")).toBe(true);
       const cg = state(name).cgroup?.dirs as { unified?: string; v1: Record<string, string> } | undefined;
+      expect(cg).toBeDefined();
       const rm = await rt.run(["rm", "-f", name]);
       expect(rm.code, explain(rm)).toBe(0);
       const r = await fg;
       expect(r.code, explain(r)).toBe(137);
-      await Bun.sleep(50);
+      // The foreground pelagos (the only writer of the record) has exited: the record must be gone.
       expect(existsSync(dir(name)), `${name}: record back after rm`).toBe(false);
-      for (const d of cg ? [cg.unified, ...Object.values(cg.v1)] : []) if (d) expect(existsSync(d), d).toBe(false);
+      for (const d of [cg!.unified, ...Object.values(cg!.v1)]) if (d) expect(existsSync(d), d).toBe(false);
     }
   }, 60_000);
 

@@ -225,7 +225,9 @@ describe.skipIf(!ok)("image pull", () => {
     // hidden in a private mount namespace only: dlopen("libz.so.1") then finds /dev/null
     const script = [
       "set -e",
-      'for f in /lib/*/libz.so.1 /usr/lib/*/libz.so.1 /lib/libz.so.1 /usr/lib/libz.so.1; do [ -e "$f" ] && mount --bind /dev/null "$(readlink -f "$f")"; done',
+      "hidden=0",
+      'for f in /lib/*/libz.so.1 /usr/lib/*/libz.so.1 /lib64/libz.so.1 /usr/lib64/libz.so.1 /lib/libz.so.1 /usr/lib/libz.so.1; do if [ -e "$f" ]; then mount --bind /dev/null "$(readlink -f "$f")"; hidden=1; fi; done',
+      '[ "$hidden" = 1 ] || { echo "no libz.so.1 found to hide" >&2; exit 99; }',
       'exec "$0" image pull -q "$1"',
     ].join("\n");
     const r = Bun.spawnSync(["unshare", "-m", "--propagation", "private", "sh", "-c", script, BIN, `${reg!.host}/nozlib:1`], {
