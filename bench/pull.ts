@@ -37,7 +37,11 @@ const runs = opt("runs", 7);
 const nLayers = opt("layers", 6);
 const mb = opt("mb", 24);
 const dirArg = argv.indexOf("--dir");
-const base = dirArg === -1 ? "/var/tmp" : argv[dirArg + 1]!;
+const base = dirArg === -1 ? "/var/tmp" : argv[dirArg + 1];
+if (base === undefined || base.startsWith("--")) {
+  console.error("bench/pull.ts: --dir needs a directory");
+  process.exit(2);
+}
 const BIN = `${import.meta.dir}/../dist/pelagos`;
 mkdirSync(base, { recursive: true });
 
